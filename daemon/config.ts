@@ -1,0 +1,61 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { z } from 'zod';
+import { parseDuration } from '../shared/events.js';
+import { FleetError } from './errors.js';
+
+const duration = z.union([z.number().nonnegative(), z.string()]).transform((v, ctx) => {
+  const ms = parseDuration(v);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `bad duration ${JSON.stringify(v)}: use seconds or 90s, 10m, 2h, 7d` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/** FLEET_HOME/config.json, checked; durations become milliseconds. */
+export const ConfigSchema = z
+  .object({
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).optional(),
+    retention: z
+      .object({
+        maxEvents: z.number().int().positive().default(1_000_000),
+        maxAge: duration.default(30 * 86_400),
+      })
+      .strict()
+      .default({ maxEvents: 1_000_000, maxAge: 30 * 86_400_000 }),
+    bodyLimit: z.number().int().positive().default(1024 * 1024),
+    webhookBodyLimit: z.number().int().positive().default(25 * 1024 * 1024),
+    sse: z
+      .object({
+        keepAlive: duration.default(15),
+        subscriberBuffer: z.number().int().positive().default(10_000),
+      })
+      .strict()
+      .default({ keepAlive: 15_000, subscriberBuffer: 10_000 }),
+    mcp: z
+      .object({ sessionIdle: duration.default(30 * 60) })
+      .strict()
+      .default({ sessionIdle: 30 * 60_000 }),
+  })
+  .strict();
+
+export type Config = z.output<typeof ConfigSchema>;
+
+/** Loads config.json (absent means all defaults); a malformed file is a clear startup error. */
+export function loadConfig(path: string): Config {
+  let raw: unknown = {};
+  if (existsSync(path)) {
+    try {
+      raw = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (e) {
+      throw new FleetError('bad_config', `${path} is not valid JSON: ${(e as Error).message}`);
+    }
+  }
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new FleetError('bad_config', `${path} is invalid: ${issues}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,225 @@
+import Database from 'better-sqlite3';
+import type { FleetEvent, NewEvent } from '../../shared/events.js';
+
+/** One stored event as the log hands it out: its id, topic and complete JSON text. */
+export interface LogRow {
+  id: number;
+  topic: string;
+  json: string;
+}
+
+export interface ReadOptions {
+  /** Topic globs (`member.*`); SQLite's GLOB has the same `*` meaning for our topic alphabet. */
+  globs?: string[];
+  subject?: string;
+  limit?: number;
+}
+
+export interface RetentionPolicy {
+  maxEvents: number;
+  maxAgeMs: number;
+}
+
+type Listener = (event: FleetEvent, row: LogRow) => void;
+
+interface Pending {
+  input: NewEvent;
+  resolve: (e: FleetEvent) => void;
+  reject: (err: Error) => void;
+}
+
+/**
+ * The durable, append-only event log in SQLite (WAL, synchronous=FULL).
+ * Appends made in one tick are committed in one transaction (group commit), and an event
+ * reaches listeners only after its transaction is on disk.
+ */
+export class EventLog {
+  readonly db: Database.Database;
+  private pending: Pending[] = [];
+  private scheduled = false;
+  private listeners = new Set<Listener>();
+  private lastIdValue: number;
+  private firstIdValue: number;
+  private trimmedThrough: number;
+  private trimmedThroughMs: number;
+  private readonly insert: Database.Statement;
+  private readonly retentionSlack: number;
+
+  constructor(
+    path: string,
+    private readonly retention: RetentionPolicy = { maxEvents: 1_000_000, maxAgeMs: 30 * 86_400_000 },
+  ) {
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts_ms INTEGER NOT NULL,
+        topic TEXT NOT NULL,
+        subject TEXT,
+        session TEXT,
+        body TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS events_ts ON events(ts_ms);
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    `);
+    this.insert = this.db.prepare('INSERT INTO events (ts_ms, topic, subject, session, body) VALUES (?, ?, ?, ?, ?)');
+    // AUTOINCREMENT's high-water mark survives deletes, so ids are never reused even when retention empties the table.
+    const seq = this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").get() as { seq: number } | undefined;
+    this.lastIdValue = seq?.seq ?? 0;
+    const first = this.db.prepare('SELECT MIN(id) AS id FROM events').get() as { id: number | null };
+    this.firstIdValue = first.id ?? this.lastIdValue + 1;
+    this.trimmedThrough = Number(this.getMeta('trimmed_through') ?? 0);
+    this.trimmedThroughMs = Number(this.getMeta('trimmed_through_ms') ?? 0);
+    this.retentionSlack = Math.max(1, Math.min(1000, Math.ceil(retention.maxEvents * 0.01)));
+  }
+
+  /** Id of the newest event committed (0 for an empty log). */
+  get lastId(): number {
+    return this.lastIdValue;
+  }
+
+  /** How many events are stored now. */
+  count(): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n;
+  }
+
+  /** Adds an event; resolves with its id and time once it is committed to disk. */
+  append(input: NewEvent): Promise<FleetEvent> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ input, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Commits every pending append in one transaction, then tells listeners. */
+  flush(): void {
+    this.scheduled = false;
+    const batch = this.pending;
+    if (batch.length === 0) return;
+    this.pending = [];
+    const committed: { event: FleetEvent; row: LogRow }[] = [];
+    try {
+      this.db.transaction(() => {
+        for (const { input } of batch) {
+          const ms = Date.now();
+          const stored = toStored(input, new Date(ms).toISOString());
+          const body = JSON.stringify(stored);
+          const id = Number(this.insert.run(ms, input.topic, input.subject ?? null, input.session ?? null, body).lastInsertRowid);
+          committed.push({ event: { id, ...stored } as FleetEvent, row: { id, topic: input.topic, json: `{"id":${id},${body.slice(1)}` } });
+        }
+      })();
+    } catch (err) {
+      for (const p of batch) p.reject(err as Error);
+      return;
+    }
+    this.lastIdValue = committed[committed.length - 1]!.event.id;
+    if (this.firstIdValue > this.lastIdValue) this.firstIdValue = committed[0]!.event.id;
+    committed.forEach(({ event }, i) => batch[i]!.resolve(event));
+    for (const { event, row } of committed) for (const l of this.listeners) l(event, row);
+    if (this.lastIdValue - this.firstIdValue + 1 > this.retention.maxEvents + this.retentionSlack) this.trim();
+  }
+
+  /** Registers a callback for every committed event; returns the unsubscribe function. */
+  onCommit(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Events with id > afterId, oldest first. When afterId points into history that retention
+   * already trimmed, the first row is a synthetic `fleet.gap` event (id = last trimmed id).
+   */
+  readRows(afterId: number, opts: ReadOptions = {}): LogRow[] {
+    const limit = Math.max(1, Math.min(opts.limit ?? 1000, 100_000));
+    const gap = afterId < this.trimmedThrough ? [this.gapRow(afterId)] : [];
+    const where = ['id > ?'];
+    const args: unknown[] = [afterId];
+    if (opts.globs?.length) {
+      where.push(`(${opts.globs.map(() => 'topic GLOB ?').join(' OR ')})`);
+      args.push(...opts.globs);
+    }
+    if (opts.subject !== undefined) {
+      where.push('subject = ?');
+      args.push(opts.subject);
+    }
+    const rows = this.db
+      .prepare(`SELECT id, topic, body FROM events WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`)
+      .raw()
+      .all(...args, limit - gap.length) as [number, string, string][];
+    return gap.concat(rows.map(([id, topic, body]) => ({ id, topic, json: `{"id":${id},${body.slice(1)}` })));
+  }
+
+  /** Like readRows, parsed into events. */
+  read(afterId: number, opts: ReadOptions = {}): FleetEvent[] {
+    return this.readRows(afterId, opts).map((r) => JSON.parse(r.json) as FleetEvent);
+  }
+
+  /** The cursor that makes a reader start at the first event at or after a time (exclusive id). */
+  cursorAtTime(ms: number): number {
+    if (ms <= this.trimmedThroughMs) return Math.min(this.trimmedThrough - 1, this.firstIdValue - 1);
+    const row = this.db.prepare('SELECT MIN(id) AS id FROM events WHERE ts_ms >= ?').get(ms) as { id: number | null };
+    return row.id === null ? this.lastIdValue : row.id - 1;
+  }
+
+  /** Deletes what retention no longer keeps: beyond the count cap, and older than the age cap. */
+  trim(now = Date.now()): number {
+    const byCount = this.lastIdValue - this.retention.maxEvents;
+    const oldest = this.db.prepare('SELECT MAX(id) AS id, MAX(ts_ms) AS ms FROM events WHERE ts_ms < ?').get(now - this.retention.maxAgeMs) as {
+      id: number | null;
+    };
+    const through = Math.max(byCount, oldest.id ?? 0);
+    if (through < this.firstIdValue) return 0;
+    const last = this.db.prepare('SELECT ts_ms AS ms FROM events WHERE id <= ? ORDER BY id DESC LIMIT 1').get(through) as { ms: number } | undefined;
+    const removed = this.db.transaction(() => {
+      const n = this.db.prepare('DELETE FROM events WHERE id <= ?').run(through).changes;
+      this.setMeta('trimmed_through', String(through));
+      this.setMeta('trimmed_through_ms', String(last?.ms ?? now));
+      return n;
+    })();
+    this.trimmedThrough = through;
+    this.trimmedThroughMs = last?.ms ?? now;
+    this.firstIdValue = through + 1;
+    return removed;
+  }
+
+  /** Commits what is pending and closes the database. */
+  close(): void {
+    this.flush();
+    this.db.close();
+  }
+
+  private gapRow(afterId: number): LogRow {
+    const event: FleetEvent = {
+      id: this.trimmedThrough,
+      ts: new Date().toISOString(),
+      topic: 'fleet.gap',
+      level: 'warning',
+      message: `Events ${afterId + 1}..${this.trimmedThrough} were removed by retention before this reader got them`,
+      data: { from: afterId + 1, to: this.trimmedThrough },
+    };
+    return { id: event.id, topic: event.topic, json: JSON.stringify(event) };
+  }
+
+  private getMeta(key: string): string | undefined {
+    return (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+  }
+
+  private setMeta(key: string, value: string): void {
+    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+}
+
+/** Field order of the stored JSON; undefined fields are left out. */
+function toStored(e: NewEvent, ts: string): Omit<FleetEvent, 'id'> {
+  const out: Omit<FleetEvent, 'id'> = { ts, topic: e.topic, level: e.level, message: e.message };
+  if (e.subject !== undefined) out.subject = e.subject;
+  if (e.data !== undefined) out.data = e.data;
+  if (e.session !== undefined) out.session = e.session;
+  return out;
+}

@@ -1,0 +1,32 @@
+import { timingSafeEqual, createHash } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import { FleetError } from '../../errors.js';
+
+/** Constant-time comparison of two secrets (hashing first makes lengths equal). */
+export function secretsEqual(a: string, b: string): boolean {
+  const ha = createHash('sha256').update(a).digest();
+  const hb = createHash('sha256').update(b).digest();
+  return timingSafeEqual(ha, hb);
+}
+
+/** The bearer token carried by a request, if any. */
+export function bearerOf(header: string | undefined): string | undefined {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  return m?.[1];
+}
+
+/**
+ * Requires `Authorization: Bearer <token>`; answers 401 otherwise. The presented value is
+ * never echoed back or logged.
+ */
+export function bearerAuth(token: string): MiddlewareHandler {
+  return async (c, next) => {
+    const presented = bearerOf(c.req.header('authorization'));
+    if (presented === undefined || !secretsEqual(presented, token)) {
+      c.header('WWW-Authenticate', 'Bearer realm="fleetd"');
+      const why = presented === undefined ? 'missing bearer token' : 'wrong bearer token';
+      throw new FleetError('unauthorized', `${why}: send "Authorization: Bearer <token>" with the token from FLEET_HOME/token (or FLEET_TOKEN)`, 401);
+    }
+    await next();
+  };
+}

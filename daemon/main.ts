@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { resolveHome, homePaths } from '../shared/home.js';
+import { VERSION } from '../shared/version.js';
+import { startDaemon, DEFAULT_PORT } from './daemon.js';
+import { FleetError } from './errors.js';
+
+const argv = yargs(hideBin(process.argv))
+  .scriptName('fleetd')
+  .usage(
+    '$0 [options]\n\nThe fleet daemon: owns the fleet\'s SSH connections, tasks and credentials, keeps every event in a durable log under FLEET_HOME, and serves MCP (Streamable HTTP at /mcp, legacy SSE at /sse) and a raw event stream (/events) on localhost.',
+  )
+  .option('transport', { choices: ['http', 'stdio'] as const, default: 'http' as const, describe: 'http serves every client on localhost; stdio serves one MCP client on stdin/stdout' })
+  .option('host', { type: 'string', describe: 'address to listen on (default 127.0.0.1; env FLEET_HOST)' })
+  .option('port', { type: 'number', describe: `port to listen on; 0 picks a free one (default ${DEFAULT_PORT}, or a free one if taken; env FLEET_PORT)` })
+  .option('home', { type: 'string', describe: 'state folder (default ~/.fleet; env FLEET_HOME)' })
+  .example('$0', `serve on http://127.0.0.1:${DEFAULT_PORT} with state in ~/.fleet`)
+  .example('$0 --port 0 --home /tmp/fleet-test', 'a throwaway daemon on a free port')
+  .epilog('Clients find the daemon through FLEET_HOME/server.json and authenticate with FLEET_HOME/token.')
+  .version(VERSION)
+  .strict()
+  .help()
+  .parseSync();
+
+// Everything fleetd creates (database, WAL, logs, sockets) is private to its user.
+process.umask(0o077);
+const home = resolveHome(argv.home);
+
+async function main(): Promise<void> {
+  if (argv.transport === 'stdio') {
+    const { runStdio } = await import('./mcp/stdio.js');
+    await runStdio({ home });
+    return;
+  }
+  const { mcpMounts } = await import('./mcp/mount.js');
+  const daemon = await startDaemon({ home, host: argv.host, port: argv.port, mounts: mcpMounts() });
+  const paths = homePaths(home);
+  process.stderr.write(
+    [
+      `fleetd ${VERSION} listening on ${daemon.url} (pid ${process.pid})`,
+      `  home:        ${home}  (token: ${paths.token})`,
+      `  events:      fleetctl events --follow`,
+      `  Claude Code: claude mcp add --transport http fleet ${daemon.url}/mcp --header "Authorization: Bearer $(cat ${paths.token})"`,
+      '',
+    ].join('\n'),
+  );
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (++signals > 1) process.exit(1);
+    daemon.stop(`received ${sig}`).then(
+      () => process.exit(0),
+      (e) => {
+        process.stderr.write(`fleetd: error while stopping: ${(e as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+main().catch((e) => {
+  const msg = e instanceof FleetError ? e.message : (e as Error).message;
+  process.stderr.write(`fleetd: ${msg}\n`);
+  process.exit(e instanceof FleetError && e.code === 'already_running' ? 3 : 1);
+});

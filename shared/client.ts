@@ -1,0 +1,141 @@
+import type { FleetEvent } from './events.js';
+import { isProcessAlive, readServerInfo, readToken } from './discovery.js';
+import { SseParser } from './sse-parser.js';
+
+/** An error from talking to fleetd, with the daemon's error code when it sent one. */
+export class ClientError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'ClientError';
+  }
+}
+
+export interface Endpoint {
+  url: string;
+  token: string;
+}
+
+/** How to find the daemon: explicit url/token, else FLEET_HOME's server.json and token. */
+export interface DiscoverOptions {
+  home: string;
+  url?: string;
+  tokenFile?: string;
+}
+
+export const NOT_RUNNING_HINT = 'start it with `fleetd` (or `systemctl --user start fleetd`)';
+
+/** Finds the running daemon's url and token, or throws `not_running` with what to do. */
+export function discover(opts: DiscoverOptions): Endpoint {
+  const token = readToken(opts.home, opts.tokenFile);
+  let url = opts.url ?? process.env.FLEET_URL;
+  if (!url) {
+    const info = readServerInfo(opts.home);
+    if (!info || !isProcessAlive(info.pid)) throw new ClientError(`fleetd is not running on ${opts.home}; ${NOT_RUNNING_HINT}`, 'not_running');
+    url = info.url;
+  }
+  if (!token) throw new ClientError(`no token: ${opts.home}/token is missing and FLEET_TOKEN is not set`, 'no_token');
+  return { url: url.replace(/\/+$/, ''), token };
+}
+
+/** A small HTTP client for fleetd's own (non-MCP) routes. */
+export class DaemonClient {
+  constructor(private readonly endpoint: () => Endpoint) {}
+
+  /** Sends a request and returns the parsed JSON answer; daemon errors become ClientError. */
+  async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+    const { url, token } = this.endpoint();
+    let res: Response;
+    try {
+      res = await fetch(`${url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (e) {
+      throw new ClientError(`fleetd is not reachable at ${url} (${causeOf(e)}); ${NOT_RUNNING_HINT}`, 'not_running');
+    }
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      throw new ClientError(`fleetd answered ${res.status} with a body that is not JSON`, 'bad_response', res.status);
+    }
+    if (!res.ok) {
+      const err = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
+      throw new ClientError(err?.message ?? `fleetd answered ${res.status}`, err?.code ?? 'http_error', res.status);
+    }
+    return json as T;
+  }
+
+  /**
+   * Follows GET /events, reconnecting with Last-Event-ID (re-reading where the daemon is
+   * each time, since a restart may change its port) until the signal aborts.
+   */
+  async follow(opts: {
+    since?: string;
+    topics?: string[];
+    signal: AbortSignal;
+    onEvent: (e: FleetEvent) => void;
+    onState?: (state: 'connected' | 'reconnecting', detail?: string) => void;
+  }): Promise<void> {
+    let lastId: string | undefined;
+    let delay = 250;
+    while (!opts.signal.aborted) {
+      try {
+        const { url, token } = this.endpoint();
+        const q = new URLSearchParams();
+        if (lastId === undefined && opts.since !== undefined) q.set('since', opts.since);
+        for (const t of opts.topics ?? []) q.append('topic', t);
+        const res = await fetch(`${url}/events${q.size ? `?${q}` : ''}`, {
+          headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream', ...(lastId !== undefined ? { 'last-event-id': lastId } : {}) },
+          signal: opts.signal,
+        });
+        if (!res.ok || !res.body) {
+          const err = ((await res.json().catch(() => undefined)) as { error?: { code?: string; message?: string } } | undefined)?.error;
+          // A 4xx is our request's fault (bad since, wrong token): retrying will not help.
+          if (res.status >= 400 && res.status < 500) throw new ClientError(err?.message ?? `fleetd answered ${res.status}`, err?.code ?? 'http_error', res.status);
+          throw new Error(`fleetd answered ${res.status}`);
+        }
+        opts.onState?.('connected');
+        delay = 250;
+        const parser = new SseParser();
+        const decoder = new TextDecoder();
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+          for (const msg of parser.push(decoder.decode(chunk, { stream: true }))) {
+            if (msg.id !== undefined) lastId = msg.id;
+            if (msg.data) opts.onEvent(JSON.parse(msg.data) as FleetEvent);
+          }
+        }
+        opts.onState?.('reconnecting', 'stream ended');
+      } catch (e) {
+        if (opts.signal.aborted) return;
+        if (e instanceof ClientError && e.code !== 'not_running') throw e;
+        opts.onState?.('reconnecting', e instanceof Error ? e.message : String(e));
+      }
+      await sleep(delay + Math.random() * delay, opts.signal);
+      delay = Math.min(delay * 2, 5000);
+    }
+  }
+}
+
+function causeOf(e: unknown): string {
+  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (e as Error).message;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
