@@ -33,8 +33,7 @@ async function main(): Promise<void> {
     await runStdio({ home });
     return;
   }
-  const { mcpMounts } = await import('./mcp/mount.js');
-  const daemon = await startDaemon({ home, host: argv.host, port: argv.port, mounts: mcpMounts() });
+  const daemon = await startDaemon({ home, host: argv.host, port: argv.port });
   const paths = homePaths(home);
   process.stderr.write(
     [

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import type { FleetEvent, NewEvent } from '../../shared/events.js';
+import { GroupCommitter } from './group-commit.js';
 
 /** One stored event as the log hands it out: its id, topic and complete JSON text. */
 export interface LogRow {
@@ -22,10 +23,9 @@ export interface RetentionPolicy {
 
 type Listener = (event: FleetEvent, row: LogRow) => void;
 
-interface Pending {
-  input: NewEvent;
-  resolve: (e: FleetEvent) => void;
-  reject: (err: Error) => void;
+interface Committed {
+  event: FleetEvent;
+  row: LogRow;
 }
 
 /**
@@ -35,8 +35,7 @@ interface Pending {
  */
 export class EventLog {
   readonly db: Database.Database;
-  private pending: Pending[] = [];
-  private scheduled = false;
+  private readonly writer: GroupCommitter<NewEvent, Committed>;
   private listeners = new Set<Listener>();
   private lastIdValue: number;
   private firstIdValue: number;
@@ -74,6 +73,7 @@ export class EventLog {
     this.trimmedThrough = Number(this.getMeta('trimmed_through') ?? 0);
     this.trimmedThroughMs = Number(this.getMeta('trimmed_through_ms') ?? 0);
     this.retentionSlack = Math.max(1, Math.min(1000, Math.ceil(retention.maxEvents * 0.01)));
+    this.writer = new GroupCommitter(this.db, (e) => this.writeOne(e), (batch) => this.afterCommit(batch));
   }
 
   /** Id of the newest event committed (0 for an empty log). */
@@ -88,40 +88,27 @@ export class EventLog {
 
   /** Adds an event; resolves with its id and time once it is committed to disk. */
   append(input: NewEvent): Promise<FleetEvent> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ input, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
+    return this.writer.submit(input).then((c) => c.event);
   }
 
-  /** Commits every pending append in one transaction, then tells listeners. */
+  /** Commits every pending append now. */
   flush(): void {
-    this.scheduled = false;
-    const batch = this.pending;
-    if (batch.length === 0) return;
-    this.pending = [];
-    const committed: { event: FleetEvent; row: LogRow }[] = [];
-    try {
-      this.db.transaction(() => {
-        for (const { input } of batch) {
-          const ms = Date.now();
-          const stored = toStored(input, new Date(ms).toISOString());
-          const body = JSON.stringify(stored);
-          const id = Number(this.insert.run(ms, input.topic, input.subject ?? null, input.session ?? null, body).lastInsertRowid);
-          committed.push({ event: { id, ...stored } as FleetEvent, row: { id, topic: input.topic, json: `{"id":${id},${body.slice(1)}` } });
-        }
-      })();
-    } catch (err) {
-      for (const p of batch) p.reject(err as Error);
-      return;
-    }
-    this.lastIdValue = committed[committed.length - 1]!.event.id;
-    if (this.firstIdValue > this.lastIdValue) this.firstIdValue = committed[0]!.event.id;
-    committed.forEach(({ event }, i) => batch[i]!.resolve(event));
-    for (const { event, row } of committed) for (const l of this.listeners) l(event, row);
+    this.writer.flush();
+  }
+
+  private writeOne(input: NewEvent): Committed {
+    const ms = Date.now();
+    const stored = toStored(input, new Date(ms).toISOString());
+    const body = JSON.stringify(stored);
+    const id = Number(this.insert.run(ms, input.topic, input.subject ?? null, input.session ?? null, body).lastInsertRowid);
+    return { event: { id, ...stored } as FleetEvent, row: { id, topic: input.topic, json: `{"id":${id},${body.slice(1)}` } };
+  }
+
+  /** After a batch is on disk: advance the high-water mark, tell listeners, apply the count cap. */
+  private afterCommit(batch: Committed[]): void {
+    this.lastIdValue = batch[batch.length - 1]!.event.id;
+    if (this.firstIdValue > this.lastIdValue) this.firstIdValue = batch[0]!.event.id;
+    for (const { event, row } of batch) for (const l of this.listeners) l(event, row);
     if (this.lastIdValue - this.firstIdValue + 1 > this.retention.maxEvents + this.retentionSlack) this.trim();
   }
 
@@ -162,7 +149,8 @@ export class EventLog {
 
   /** The cursor that makes a reader start at the first event at or after a time (exclusive id). */
   cursorAtTime(ms: number): number {
-    if (ms <= this.trimmedThroughMs) return Math.min(this.trimmedThrough - 1, this.firstIdValue - 1);
+    // Older than what retention kept: start just before the trim boundary, so the reader gets a fleet.gap.
+    if (this.trimmedThrough > 0 && ms <= this.trimmedThroughMs) return Math.min(this.trimmedThrough - 1, this.firstIdValue - 1);
     const row = this.db.prepare('SELECT MIN(id) AS id FROM events WHERE ts_ms >= ?').get(ms) as { id: number | null };
     return row.id === null ? this.lastIdValue : row.id - 1;
   }

@@ -1,7 +1,8 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { ServerResponse } from 'node:http';
-import { compileTopicFilter, isReservedTopic, LEVELS, parseSince, RESERVED_PREFIXES, TOPIC_PATTERN } from '../../../shared/events.js';
+import { isReservedTopic, LEVELS, RESERVED_PREFIXES, TOPIC_PATTERN } from '../../../shared/events.js';
+import { parseTopics, resolveCursor } from '../../events/query.js';
 import { FleetError } from '../../errors.js';
 import { EventFeed } from '../../events/event-feed.js';
 import type { AppDeps } from '../app.js';
@@ -23,48 +24,12 @@ export function describeIssues(err: z.ZodError): string {
   return err.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
 }
 
-/** Where a reader starts: Last-Event-ID wins over ?since=; default is "from now". */
-export function resolveCursor(deps: AppDeps, lastEventId: string | undefined, since: string | undefined): number {
-  if (lastEventId !== undefined) {
-    if (!/^\d{1,15}$/.test(lastEventId.trim())) {
-      throw new FleetError('bad_last_event_id', `bad Last-Event-ID "${lastEventId.slice(0, 40)}": it must be an event id (a whole number) from this stream`);
-    }
-    return checkAhead(deps, Number(lastEventId.trim()), 'bad_last_event_id');
-  }
-  if (since === undefined || since === '') return deps.log.lastId;
-  let parsed;
-  try {
-    parsed = parseSince(since);
-  } catch (e) {
-    throw new FleetError('bad_since', (e as Error).message);
-  }
-  return parsed.kind === 'id' ? checkAhead(deps, parsed.id, 'bad_since') : deps.log.cursorAtTime(parsed.ms);
-}
-
-function checkAhead(deps: AppDeps, id: number, code: string): number {
-  if (id > deps.log.lastId) {
-    throw new FleetError(code, `event id ${id} is newer than the newest event (${deps.log.lastId}); was the log replaced? Resume with since=0 or a time`);
-  }
-  return id;
-}
-
-/** Parses the topic globs from repeated or comma-separated `topic=` parameters. */
-export function parseTopics(values: string[] | undefined) {
-  const raw = (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
-  if (raw.length === 0) return { globs: undefined, filter: undefined };
-  try {
-    return { globs: raw, filter: compileTopicFilter(raw) };
-  } catch (e) {
-    throw new FleetError('bad_topic', (e as Error).message);
-  }
-}
-
 /** GET /events (SSE or a JSON page) and POST /events (publish a custom event). */
 export function eventRoutes(deps: AppDeps): Hono {
   const app = new Hono();
 
   app.get('/', (c) => {
-    const after = resolveCursor(deps, c.req.header('last-event-id'), c.req.query('since'));
+    const after = resolveCursor(deps.ctx.log, c.req.header('last-event-id'), c.req.query('since'));
     const { globs, filter } = parseTopics(c.req.queries('topic'));
     const accept = c.req.header('accept') ?? '';
     if (accept.includes('application/json') && !accept.includes('text/event-stream')) {
@@ -72,13 +37,13 @@ export function eventRoutes(deps: AppDeps): Hono {
       if (!/^\d+$/.test(limitRaw) || Number(limitRaw) < 1 || Number(limitRaw) > 10_000) {
         throw new FleetError('bad_limit', `bad limit "${limitRaw.slice(0, 20)}": use a whole number from 1 to 10000`);
       }
-      const events = deps.log.read(after, { globs, limit: Number(limitRaw) });
-      return c.json({ events, cursor: events.length ? events[events.length - 1]!.id : after, lastId: deps.log.lastId });
+      const events = deps.ctx.log.read(after, { globs, limit: Number(limitRaw) });
+      return c.json({ events, cursor: events.length ? events[events.length - 1]!.id : after, lastId: deps.ctx.log.lastId });
     }
-    const feed = new EventFeed(deps.log, deps.bus, { after, globs, filter, bound: deps.config.sse.subscriberBuffer });
+    const feed = new EventFeed(deps.ctx.log, deps.ctx.bus, { after, globs, filter, bound: deps.ctx.config.sse.subscriberBuffer });
     const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
     const body = sseStream(feed, deps.streams, {
-      keepAliveMs: deps.config.sse.keepAlive,
+      keepAliveMs: deps.ctx.config.sse.keepAlive,
       retryMs: 1000,
       cutOff: () => outgoing?.destroy(),
     });
@@ -104,7 +69,7 @@ export function eventRoutes(deps: AppDeps): Hono {
     if (isReservedTopic(parsed.data.topic)) {
       throw new FleetError('reserved_topic', `topic "${parsed.data.topic}" is reserved for fleetd (${RESERVED_PREFIXES.join(' ')}); use your own prefix, e.g. deploy.finished`);
     }
-    const event = await deps.log.append(parsed.data);
+    const event = await deps.ctx.log.append(parsed.data);
     return c.json(event, 201);
   });
 

@@ -1,0 +1,88 @@
+import { randomBytes } from 'node:crypto';
+import { ensurePrivateDir, homePaths, readTextIfExists, writePrivateFile, type HomePaths } from '../shared/home.js';
+import { VERSION } from '../shared/version.js';
+import { loadConfig, type Config } from './config.js';
+import type { FleetContext, FleetPart } from './context.js';
+import { EventBus } from './events/event-bus.js';
+import { EventLog } from './events/event-log.js';
+import { HomeLock } from './lock.js';
+import { PART_FACTORIES } from './parts.js';
+
+/** The daemon without its transport: home, lock, token, event log and parts. */
+export interface Core {
+  ctx: FleetContext;
+  parts: FleetPart[];
+  token: string;
+  /** Stops the parts, commits what is pending, closes the log and releases the home. */
+  close(): Promise<void>;
+}
+
+/** Reads the bearer token, making a new random one on first start. */
+function loadOrCreateToken(paths: HomePaths): string {
+  if (process.env.FLEET_TOKEN) return process.env.FLEET_TOKEN;
+  const existing = readTextIfExists(paths.token);
+  if (existing) return existing;
+  const token = randomBytes(32).toString('base64url');
+  writePrivateFile(paths.token, `${token}\n`);
+  return token;
+}
+
+/** Opens a home for one daemon: takes its lock and starts every part. */
+export async function openCore(home: string, overrides: Partial<Pick<Config, 'host'>> = {}): Promise<Core> {
+  const paths = homePaths(home);
+  ensurePrivateDir(paths.home);
+  const config = { ...loadConfig(paths.config), ...overrides };
+  const lock = new HomeLock(paths.lock, paths.home);
+  lock.acquire();
+  let log: EventLog | undefined;
+  const parts: FleetPart[] = [];
+  try {
+    const token = loadOrCreateToken(paths);
+    log = new EventLog(paths.db, { maxEvents: config.retention.maxEvents, maxAgeMs: config.retention.maxAge });
+    const eventLog = log;
+    const bus = new EventBus();
+    eventLog.onCommit((event, row) => bus.publish({ event, row }));
+    const ageTimer = setInterval(() => eventLog.trim(), 60_000);
+    ageTimer.unref();
+    const ctx: FleetContext = {
+      config,
+      paths,
+      log: eventLog,
+      bus,
+      startedAt: Date.now(),
+      url: () => '',
+      liveSessions: new Set(),
+      status: () => ({
+        name: 'fleetd',
+        version: VERSION,
+        pid: process.pid,
+        url: ctx.url(),
+        home: paths.home,
+        startedAt: new Date(ctx.startedAt).toISOString(),
+        uptimeS: Math.round((Date.now() - ctx.startedAt) / 1000),
+        lastEventId: eventLog.lastId,
+        eventsStored: eventLog.count(),
+        mcpSessions: ctx.liveSessions.size,
+        ...Object.assign({}, ...parts.map((p) => p.status?.() ?? {})),
+      }),
+    };
+    for (const factory of PART_FACTORIES) parts.push(await factory(ctx));
+    return {
+      ctx,
+      parts,
+      token,
+      close: async () => {
+        clearInterval(ageTimer);
+        for (const p of [...parts].reverse()) await p.stop?.();
+        eventLog.close();
+        lock.release();
+      },
+    };
+  } catch (e) {
+    for (const p of parts.reverse()) await p.stop?.();
+    log?.close();
+    lock.release();
+    throw e;
+  }
+}
+

@@ -1,0 +1,73 @@
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+
+const encoder = new TextEncoder();
+
+/**
+ * The legacy MCP HTTP+SSE transport (spec 2024-11-05), web-standard: GET /sse opens a
+ * stream whose first event names the POST endpoint; client messages arrive by POST and
+ * every server message goes down the stream as `event: message`.
+ */
+export class LegacySseTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage) => void;
+  private controller?: ReadableStreamDefaultController<Uint8Array>;
+  private keepAlive?: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(
+    readonly sessionId: string,
+    private readonly endpoint: string,
+    private readonly keepAliveMs: number,
+  ) {}
+
+  /** The streaming response for GET /sse. */
+  response(): Response {
+    const body = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        this.controller = controller;
+        controller.enqueue(encoder.encode(`event: endpoint\ndata: ${this.endpoint}\n\n`));
+        this.keepAlive = setInterval(() => this.write(': keep-alive\n\n'), this.keepAliveMs);
+        this.keepAlive.unref();
+      },
+      cancel: () => void this.close(),
+    });
+    return new Response(body, { headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no' } });
+  }
+
+  async start(): Promise<void> {}
+
+  /** Hands one POSTed message to the server; throws when it is not JSON-RPC. */
+  receive(raw: unknown): void {
+    const parsed = JSONRPCMessageSchema.safeParse(raw);
+    if (!parsed.success) throw new Error('not a JSON-RPC 2.0 message');
+    this.onmessage?.(parsed.data);
+  }
+
+  async send(message: JSONRPCMessage): Promise<void> {
+    if (!this.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`)) throw new Error('SSE stream is closed');
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.keepAlive);
+    try {
+      this.controller?.close();
+    } catch {
+      /* already closed by the client */
+    }
+    this.onclose?.();
+  }
+
+  private write(text: string): boolean {
+    if (this.closed || !this.controller) return false;
+    try {
+      this.controller.enqueue(encoder.encode(text));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,46 @@
+import { randomUUID } from 'node:crypto';
+import type { FleetContext, FleetPart } from '../context.js';
+import { readJsonRpcBody, rpcError, RPC } from './jsonrpc-errors.js';
+import { LegacySseTransport } from './legacy-sse-transport.js';
+import { McpSession } from './session.js';
+import type { SessionTable } from './session-table.js';
+
+/** GET /sse and POST /messages?sessionId=: the legacy HTTP+SSE transport (`"type": "sse"`). */
+export class LegacySseEndpoint {
+  constructor(
+    private readonly ctx: FleetContext,
+    private readonly parts: FleetPart[],
+    private readonly sessions: SessionTable,
+  ) {}
+
+  /** Opens a session whose lifetime is the stream's. */
+  async open(): Promise<Response> {
+    const id = randomUUID();
+    const transport = new LegacySseTransport(id, `/messages?sessionId=${id}`, this.ctx.config.sse.keepAlive);
+    const session = new McpSession(id, 'sse', transport, this.ctx, this.parts);
+    // connect() chains the server's own onclose after this one.
+    transport.onclose = () => void this.sessions.close(id);
+    await session.connect();
+    session.openStreams = 1;
+    this.sessions.add(session);
+    const res = transport.response();
+    session.pusher.start();
+    return res;
+  }
+
+  /** Accepts one client message for a session (202), or says why not. */
+  async post(req: Request, sessionId: string | undefined): Promise<Response> {
+    if (!sessionId) return rpcError(400, RPC.invalidRequest, 'missing sessionId query parameter: use the endpoint URL sent on the /sse stream');
+    const session = this.sessions.get(sessionId);
+    if (!session || session.kind !== 'sse') return rpcError(404, RPC.sessionNotFound, 'Session not found: open a new /sse stream');
+    const parsed = await readJsonRpcBody(req);
+    if ('error' in parsed) return parsed.error;
+    session.touch();
+    try {
+      (session.transport as LegacySseTransport).receive(parsed.body);
+    } catch (e) {
+      return rpcError(400, RPC.invalidRequest, `Invalid Request: ${(e as Error).message}`);
+    }
+    return new Response('Accepted', { status: 202 });
+  }
+}

@@ -1,0 +1,98 @@
+import type Database from 'better-sqlite3';
+import type { EventStore, StreamId, EventId } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { GroupCommitter } from '../events/group-commit.js';
+
+/** The SDK names every session's standalone GET stream the same; we key by session too. */
+export const GET_STREAM = '_GET_stream';
+
+interface Row {
+  session: string;
+  stream: string;
+  text: string;
+}
+
+/**
+ * The messages sent on each MCP session's SSE streams, in `fleet.db`, so a client that
+ * reconnects with Last-Event-ID gets what it missed. Rows are keyed by (session, stream);
+ * ids are SQLite rowids (never timestamps), so order is exact. Priming events are stored
+ * with empty text and never replayed as messages.
+ */
+export class McpMessageStore {
+  private readonly writer: GroupCommitter<Row, number>;
+  private readonly insert: Database.Statement;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly perSessionCap = 10_000,
+  ) {
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS mcp_messages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        session TEXT NOT NULL,
+        stream TEXT NOT NULL,
+        message TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS mcp_messages_session ON mcp_messages(session, stream, id);
+    `);
+    // Sessions do not survive a restart (clients get 404 and re-initialize): drop their streams.
+    db.exec('DELETE FROM mcp_messages');
+    this.insert = db.prepare('INSERT INTO mcp_messages (session, stream, message) VALUES (?, ?, ?)');
+    this.writer = new GroupCommitter(db, (r) => Number(this.insert.run(r.session, r.stream, r.text).lastInsertRowid));
+  }
+
+  /** Stores one message (or a priming marker when `message` is undefined); resolves with its id. */
+  store(session: string, stream: string, message: JSONRPCMessage | undefined): Promise<number> {
+    return this.writer.submit({ session, stream, text: message === undefined || Object.keys(message).length === 0 ? '' : JSON.stringify(message) });
+  }
+
+  /** The stream an id belongs to, when it belongs to this session. */
+  streamOf(session: string, id: number): string | undefined {
+    this.writer.flush();
+    const row = this.db.prepare('SELECT stream FROM mcp_messages WHERE id = ? AND session = ?').get(id, session) as { stream: string } | undefined;
+    return row?.stream;
+  }
+
+  /** Sends every message after `afterId` on the same session and stream, in order; returns the stream. */
+  async replay(session: string, afterId: number, send: (id: number, message: JSONRPCMessage) => Promise<void>): Promise<string> {
+    const stream = this.streamOf(session, afterId);
+    if (stream === undefined) throw new Error(`event id ${afterId} is not from this session`);
+    const rows = this.db
+      .prepare("SELECT id, message FROM mcp_messages WHERE session = ? AND stream = ? AND id > ? AND message != '' ORDER BY id")
+      .raw()
+      .all(session, stream, afterId) as [number, string][];
+    for (const [id, text] of rows) await send(id, JSON.parse(text) as JSONRPCMessage);
+    return stream;
+  }
+
+  /** Forgets a session's streams. */
+  deleteSession(session: string): void {
+    this.writer.flush();
+    this.db.prepare('DELETE FROM mcp_messages WHERE session = ?').run(session);
+  }
+
+  /** Keeps at most the newest `perSessionCap` messages of a session. */
+  trimSession(session: string): void {
+    this.db
+      .prepare('DELETE FROM mcp_messages WHERE session = ? AND id <= (SELECT id FROM mcp_messages WHERE session = ? ORDER BY id DESC LIMIT 1 OFFSET ?)')
+      .run(session, session, this.perSessionCap);
+  }
+
+  /** The SDK-facing EventStore of one session (its id is known only after initialize). */
+  forSession(sessionId: () => string | undefined): EventStore {
+    const store = this;
+    const sid = () => {
+      const s = sessionId();
+      if (!s) throw new Error('session not initialized');
+      return s;
+    };
+    return {
+      async storeEvent(streamId: StreamId, message: JSONRPCMessage): Promise<EventId> {
+        return String(await store.store(sid(), streamId, message));
+      },
+      async replayEventsAfter(lastEventId: EventId, { send }): Promise<StreamId> {
+        return store.replay(sid(), Number(lastEventId), (id, m) => send(String(id), m));
+      },
+    };
+  }
+}

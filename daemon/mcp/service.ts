@@ -1,0 +1,31 @@
+import type { Hono } from 'hono';
+import type { FleetContext, FleetPart } from '../context.js';
+import { LegacySseEndpoint } from './legacy-sse.js';
+import { McpMessageStore } from './message-store.js';
+import { SessionTable } from './session-table.js';
+import { StreamableHttpEndpoint } from './streamable-http.js';
+
+/** Everything MCP over HTTP: the session table, /mcp, and the legacy /sse + /messages. */
+export class McpService {
+  private readonly sessions: SessionTable;
+  private readonly streamable: StreamableHttpEndpoint;
+  private readonly legacy: LegacySseEndpoint;
+
+  constructor(ctx: FleetContext, parts: FleetPart[]) {
+    const store = new McpMessageStore(ctx.log.db);
+    this.sessions = new SessionTable(ctx, store, ctx.config.mcp.sessionIdle);
+    this.streamable = new StreamableHttpEndpoint(ctx, parts, this.sessions, store);
+    this.legacy = new LegacySseEndpoint(ctx, parts, this.sessions);
+  }
+
+  /** Adds the MCP routes (behind the app's guard, auth and body limit). */
+  mount(app: Hono): void {
+    app.on(['GET', 'POST', 'DELETE'], '/mcp', (c) => this.streamable.handle(c.req.raw));
+    app.get('/sse', () => this.legacy.open());
+    app.post('/messages', (c) => this.legacy.post(c.req.raw, c.req.query('sessionId')));
+  }
+
+  closeAll(): Promise<void> {
+    return this.sessions.closeAll();
+  }
+}

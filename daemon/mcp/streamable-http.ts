@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { FleetContext, FleetPart } from '../context.js';
+import { readJsonRpcBody, rpcError, RPC } from './jsonrpc-errors.js';
+import { GET_STREAM, type McpMessageStore } from './message-store.js';
+import { McpSession } from './session.js';
+import type { SessionTable } from './session-table.js';
+
+type StreamableSession = McpSession<WebStandardStreamableHTTPServerTransport>;
+const encoder = new TextEncoder();
+
+/**
+ * POST/GET/DELETE /mcp: MCP Streamable HTTP (2025-11-25) with one SDK transport and
+ * server per session, resumable GET streams backed by the SQLite message store.
+ */
+export class StreamableHttpEndpoint {
+  constructor(
+    private readonly ctx: FleetContext,
+    private readonly parts: FleetPart[],
+    private readonly sessions: SessionTable,
+    private readonly store: McpMessageStore,
+  ) {}
+
+  /** Routes one /mcp request. */
+  async handle(req: Request): Promise<Response> {
+    const sid = req.headers.get('mcp-session-id') ?? undefined;
+    if (req.method === 'POST') return this.post(req, sid);
+    if (sid === undefined) return rpcError(400, RPC.notInitialized, 'Bad Request: missing Mcp-Session-Id header; POST an initialize request first');
+    const session = this.sessions.get(sid) as StreamableSession | undefined;
+    if (!session || session.kind !== 'streamable') return notFound();
+    session.touch();
+    if (req.method === 'GET') return this.get(req, session);
+    return session.transport.handleRequest(req);
+  }
+
+  private async post(req: Request, sid: string | undefined): Promise<Response> {
+    const parsed = await readJsonRpcBody(req);
+    if ('error' in parsed) return parsed.error;
+    const messages = Array.isArray(parsed.body) ? parsed.body : [parsed.body];
+    if (sid !== undefined) {
+      const session = this.sessions.get(sid) as StreamableSession | undefined;
+      if (!session || session.kind !== 'streamable') return notFound();
+      session.touch();
+      return session.transport.handleRequest(req, { parsedBody: parsed.body });
+    }
+    if (!messages.some((m) => isInitializeRequest(m))) {
+      return rpcError(400, RPC.notInitialized, 'Bad Request: no Mcp-Session-Id header and no initialize request; initialize a session first');
+    }
+    const id = randomUUID();
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: () => id,
+      eventStore: this.store.forSession(() => id),
+      onsessioninitialized: () => this.sessions.add(session),
+      onsessionclosed: () => void this.sessions.close(id),
+      keepAliveMs: this.ctx.config.sse.keepAlive,
+    });
+    const session: StreamableSession = new McpSession(id, 'streamable', transport, this.ctx, this.parts);
+    await session.connect();
+    const res = await transport.handleRequest(req, { parsedBody: parsed.body });
+    if (!this.sessions.get(id)) await session.close(); // initialize was refused
+    return res;
+  }
+
+  /**
+   * Opens (or resumes) the session's standalone stream. A plain GET replaces an open one
+   * instead of failing with 409; a resume is checked to name an event of this session.
+   */
+  private async get(req: Request, session: StreamableSession): Promise<Response> {
+    const lastEventId = req.headers.get('last-event-id');
+    let priming: number | undefined;
+    if (lastEventId !== null) {
+      if (!/^\d{1,15}$/.test(lastEventId) || this.store.streamOf(session.id, Number(lastEventId)) === undefined) {
+        return rpcError(400, RPC.badLastEventId, `Last-Event-ID "${lastEventId.slice(0, 40)}" is not an event of this session; reconnect without it`);
+      }
+    } else {
+      session.transport.closeStandaloneSSEStream();
+      // The SDK primes only POST streams: prime this one so a drop before the first
+      // notification still leaves the client an id to resume from.
+      priming = await this.store.store(session.id, GET_STREAM, undefined);
+    }
+    const res = await session.transport.handleRequest(req);
+    if (!res.ok || !res.body) return res;
+    session.pusher.start();
+    const head = priming === undefined ? undefined : encoder.encode(`id: ${priming}\ndata: \n\n`);
+    return new Response(track(res.body, session, head), { status: res.status, headers: res.headers });
+  }
+}
+
+function notFound(): Response {
+  return rpcError(404, RPC.sessionNotFound, 'Session not found (expired, deleted, or fleetd restarted): initialize a new session');
+}
+
+/** Counts the session's open streams (idle expiry skips sessions with one) and prepends `head`. */
+function track(body: ReadableStream<Uint8Array>, session: McpSession, head: Uint8Array | undefined): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let open = true;
+  const done = () => {
+    if (open) {
+      open = false;
+      session.openStreams--;
+      session.touch();
+    }
+  };
+  session.openStreams++;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      if (head) controller.enqueue(head);
+    },
+    async pull(controller) {
+      const { done: end, value } = await reader.read().catch(() => ({ done: true, value: undefined }));
+      if (end) {
+        done();
+        controller.close();
+      } else controller.enqueue(value);
+    },
+    cancel(reason) {
+      done();
+      return reader.cancel(reason);
+    },
+  });
+}

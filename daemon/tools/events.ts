@@ -1,0 +1,120 @@
+import { z } from 'zod';
+import { isReservedTopic, LEVELS, RESERVED_PREFIXES, TOPIC_PATTERN, type FleetEvent } from '../../shared/events.js';
+import type { FleetContext, FleetPart, ToolCaller } from '../context.js';
+import { FleetError } from '../errors.js';
+import { EventFeed } from '../events/event-feed.js';
+import { parseTopics, resolveCursor } from '../events/query.js';
+import { guarded, ok } from './result.js';
+
+/** Task events belong to the session that started the task, unless that session is gone. */
+export function visibleTo(event: Pick<FleetEvent, 'session'>, sessionId: string | undefined, live: ReadonlySet<string>): boolean {
+  return event.session === undefined || event.session === sessionId || !live.has(event.session);
+}
+
+const since = z.union([z.string(), z.number().int().nonnegative()]).optional();
+const topics = z.array(z.string()).optional();
+
+/** Blocks until events after the cursor exist (or the timeout), then returns them. */
+async function waitForEvents(ctx: FleetContext, caller: ToolCaller, args: { since?: string | number; topics?: string[]; timeout_s?: number; limit?: number }, signal: AbortSignal) {
+  const after = args.since === undefined ? caller.cursor : resolveCursor(ctx.log, undefined, String(args.since));
+  const { globs, filter } = parseTopics(args.topics);
+  const limit = args.limit ?? 100;
+  const timeoutMs = Math.min(args.timeout_s ?? 25, 50) * 1000;
+  const feed = new EventFeed(ctx.log, ctx.bus, { after, globs, filter, bound: 10_000 });
+  const deadline = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
+  const events: FleetEvent[] = [];
+  try {
+    while (events.length === 0 && !deadline.aborted) {
+      for (const row of feed.next(limit)) {
+        const e = JSON.parse(row.json) as FleetEvent;
+        if (visibleTo(e, caller.sessionId, ctx.liveSessions)) events.push(e);
+      }
+      if (events.length === 0) await feed.wait(deadline);
+    }
+  } finally {
+    feed.close();
+  }
+  const cursor = Math.max(feed.cursor, after);
+  if (args.since === undefined || cursor > caller.cursor) caller.cursor = Math.max(caller.cursor, cursor);
+  return { events: events.slice(0, limit), cursor, timedOut: events.length === 0 };
+}
+
+/** MCP tools over the event log: wait_for_events, list_events, publish_event, fleet_status. */
+export function eventsPart(ctx: FleetContext): FleetPart {
+  return {
+    name: 'events',
+    tools: (server, _ctx, caller) => {
+      server.registerTool(
+        'wait_for_events',
+        {
+          title: 'Wait for fleet events',
+          description:
+            'Blocks until fleet events arrive (member online/offline, task completed/failed/stalled, credential stored, CI status, file changes, custom events) and returns them with a cursor. ' +
+            'Call it with no arguments to get everything this session has not seen yet; pass `since` (the cursor from a previous call, an ISO time or a duration like 10m) to read from a point. ' +
+            'Returns at once when events are waiting; otherwise waits up to timeout_s (default 25, max 50).',
+          inputSchema: {
+            since: since.describe('event id (exclusive), ISO 8601 time, or duration like 90s/10m/2h; default: this session\'s own cursor'),
+            topics: topics.describe('topic globs, e.g. ["task.*", "member.offline"]'),
+            timeout_s: z.number().min(0).max(50).optional().describe('seconds to wait when nothing is pending (default 25, max 50)'),
+            limit: z.number().int().min(1).max(1000).optional().describe('most events to return (default 100)'),
+          },
+        },
+        (args, extra) =>
+          guarded(async () => {
+            const r = await waitForEvents(ctx, caller, args, extra.signal);
+            const summary = r.timedOut ? `No new events (cursor ${r.cursor}).` : `${r.events.length} event(s); pass since=${r.cursor} next time (or no since to continue).`;
+            return ok(summary, r);
+          }),
+      );
+
+      server.registerTool(
+        'list_events',
+        {
+          title: 'List past fleet events',
+          description: 'Reads the durable event history without waiting: events after `since` (id, ISO time or duration; default the last hour), filtered by topic globs and subject.',
+          inputSchema: {
+            since: since.describe('event id (exclusive), ISO 8601 time, or duration like 10m (default 1h)'),
+            topics: topics.describe('topic globs, e.g. ["member.*"]'),
+            subject: z.string().max(256).optional().describe('only events about this subject (member, task id, credential name...)'),
+            limit: z.number().int().min(1).max(1000).optional().describe('most events to return (default 100)'),
+          },
+        },
+        (args) =>
+          guarded(() => {
+            const after = resolveCursor(ctx.log, undefined, args.since === undefined ? '1h' : String(args.since));
+            const { globs } = parseTopics(args.topics);
+            const events = ctx.log.read(after, { globs, subject: args.subject, limit: args.limit ?? 100 }).filter((e) => visibleTo(e, caller.sessionId, ctx.liveSessions));
+            const cursor = events.length ? events[events.length - 1]!.id : after;
+            return ok(`${events.length} event(s).`, { events, cursor, lastId: ctx.log.lastId });
+          }),
+      );
+
+      server.registerTool(
+        'publish_event',
+        {
+          title: 'Publish a custom event',
+          description: `Publishes a custom event to every connected client and the log. Topics in ${RESERVED_PREFIXES.join(' ')} are reserved for fleetd.`,
+          inputSchema: {
+            topic: z.string().max(128).regex(TOPIC_PATTERN).describe('dotted topic, e.g. deploy.finished'),
+            message: z.string().min(1).max(4096).describe('one human line'),
+            level: z.enum(LEVELS).optional(),
+            subject: z.string().min(1).max(256).optional(),
+            data: z.record(z.string(), z.unknown()).optional(),
+          },
+        },
+        (args) =>
+          guarded(async () => {
+            if (isReservedTopic(args.topic)) throw new FleetError('reserved_topic', `topic "${args.topic}" is reserved for fleetd (${RESERVED_PREFIXES.join(' ')}); use your own prefix`);
+            const event = await ctx.log.append({ ...args, level: args.level ?? 'info' });
+            return ok(`Published event ${event.id}.`, { event });
+          }),
+      );
+
+      server.registerTool(
+        'fleet_status',
+        { title: 'Fleet daemon status', description: 'fleetd version, uptime, connected sessions, members summary and the newest event id.', inputSchema: {} },
+        () => guarded(() => ok('fleetd is running.', ctx.status())),
+      );
+    },
+  };
+}
