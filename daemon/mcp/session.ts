@@ -21,11 +21,13 @@ export class McpSession<T extends Transport = Transport> {
     readonly transport: T,
     ctx: FleetContext,
     parts: FleetPart[],
+    /** Fleet event id to push from (a relay resuming after a daemon restart); default: now. */
+    resumeAfter = ctx.log.lastId,
   ) {
-    this.caller = { sessionId: kind === 'stdio' ? undefined : id, cursor: ctx.log.lastId };
+    this.caller = { sessionId: kind === 'stdio' ? undefined : id, cursor: resumeAfter };
     this.server = buildMcpServer(ctx, parts, this.caller);
     const sid = this.caller.sessionId;
-    this.pusher = new EventPusher(ctx, sid, (e) => this.server.server.sendLoggingMessage({ level: e.level, logger: 'fleet', data: e }, sid));
+    this.pusher = new EventPusher(ctx, sid, (e) => this.server.server.sendLoggingMessage({ level: e.level, logger: 'fleet', data: e }, sid), resumeAfter);
   }
 
   /** Connects server and transport. */

@@ -7,6 +7,13 @@ import { GET_STREAM, type McpMessageStore } from './message-store.js';
 import { McpSession } from './session.js';
 import type { SessionTable } from './session-table.js';
 
+/**
+ * On an initialize request, asks the new session to push fleet events after this id (and
+ * start its wait_for_events cursor there): how a relay such as fleet-bridge delivers what
+ * was published while the daemon was down, once, after it re-initializes.
+ */
+export const RESUME_HEADER = 'fleet-resume-after';
+
 type StreamableSession = McpSession<WebStandardStreamableHTTPServerTransport>;
 const encoder = new TextEncoder();
 
@@ -47,6 +54,10 @@ export class StreamableHttpEndpoint {
     if (!messages.some((m) => isInitializeRequest(m))) {
       return rpcError(400, RPC.notInitialized, 'Bad Request: no Mcp-Session-Id header and no initialize request; initialize a session first');
     }
+    const resume = req.headers.get(RESUME_HEADER);
+    if (resume !== null && (!/^\d{1,15}$/.test(resume) || Number(resume) > this.ctx.log.lastId)) {
+      return rpcError(400, RPC.invalidRequest, `${RESUME_HEADER} "${resume.slice(0, 40)}" is not a fleet event id (newest is ${this.ctx.log.lastId})`);
+    }
     const id = randomUUID();
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => id,
@@ -55,7 +66,7 @@ export class StreamableHttpEndpoint {
       onsessionclosed: () => void this.sessions.close(id),
       keepAliveMs: this.ctx.config.sse.keepAlive,
     });
-    const session: StreamableSession = new McpSession(id, 'streamable', transport, this.ctx, this.parts);
+    const session: StreamableSession = new McpSession(id, 'streamable', transport, this.ctx, this.parts, resume === null ? undefined : Number(resume));
     await session.connect();
     const res = await transport.handleRequest(req, { parsedBody: parsed.body });
     if (!this.sessions.get(id)) await session.close(); // initialize was refused
