@@ -1,3 +1,5 @@
+import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
+
 /** JSON-RPC error codes fleetd answers with, one per distinct failure. */
 export const RPC = {
   parseError: -32700,
@@ -23,4 +25,24 @@ export async function readJsonRpcBody(req: Request): Promise<{ body: unknown } |
   } catch (e) {
     return { error: rpcError(400, RPC.parseError, `Parse error: the body is not valid JSON (${(e as Error).message})`) };
   }
+}
+
+/** Most messages one POST may carry; more is abuse, not a client. */
+export const MAX_BATCH = 100;
+
+/**
+ * Checks that a parsed body is one JSON-RPC 2.0 message or a non-empty, bounded batch of
+ * them; returns the -32600 response to send when it is not. (The SDK would answer -32700,
+ * "parse error", for JSON that parsed fine.)
+ */
+export function invalidRequest(body: unknown): Response | undefined {
+  const messages = Array.isArray(body) ? body : [body];
+  if (messages.length === 0) return rpcError(400, RPC.invalidRequest, 'Invalid Request: empty batch');
+  if (messages.length > MAX_BATCH) return rpcError(400, RPC.invalidRequest, `Invalid Request: batch of ${messages.length} messages; at most ${MAX_BATCH}`);
+  const bad = messages.findIndex((m) => !JSONRPCMessageSchema.safeParse(m).success);
+  if (bad !== -1) {
+    const where = Array.isArray(body) ? `message ${bad} of the batch` : 'the body';
+    return rpcError(400, RPC.invalidRequest, `Invalid Request: ${where} is not a JSON-RPC 2.0 request, notification or response`);
+  }
+  return undefined;
 }

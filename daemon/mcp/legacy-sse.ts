@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FleetContext, FleetPart } from '../context.js';
-import { readJsonRpcBody, rpcError, RPC } from './jsonrpc-errors.js';
+import { invalidRequest, readJsonRpcBody, rpcError, RPC } from './jsonrpc-errors.js';
 import { LegacySseTransport } from './legacy-sse-transport.js';
 import { McpSession } from './session.js';
 import type { SessionTable } from './session-table.js';
@@ -35,6 +35,8 @@ export class LegacySseEndpoint {
     if (!session || session.kind !== 'sse') return rpcError(404, RPC.sessionNotFound, 'Session not found: open a new /sse stream');
     const parsed = await readJsonRpcBody(req);
     if ('error' in parsed) return parsed.error;
+    const invalid = invalidRequest(parsed.body);
+    if (invalid) return invalid;
     session.touch();
     try {
       (session.transport as LegacySseTransport).receive(parsed.body);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { FleetContext, FleetPart } from '../context.js';
-import { readJsonRpcBody, rpcError, RPC } from './jsonrpc-errors.js';
+import { invalidRequest, readJsonRpcBody, rpcError, RPC } from './jsonrpc-errors.js';
 import { GET_STREAM, type McpMessageStore } from './message-store.js';
 import { McpSession } from './session.js';
 import type { SessionTable } from './session-table.js';
@@ -44,6 +44,8 @@ export class StreamableHttpEndpoint {
   private async post(req: Request, sid: string | undefined): Promise<Response> {
     const parsed = await readJsonRpcBody(req);
     if ('error' in parsed) return parsed.error;
+    const invalid = invalidRequest(parsed.body);
+    if (invalid) return invalid;
     const messages = Array.isArray(parsed.body) ? parsed.body : [parsed.body];
     if (sid !== undefined) {
       const session = this.sessions.get(sid) as StreamableSession | undefined;

@@ -100,12 +100,13 @@ export function eventsPart(ctx: FleetContext): FleetPart {
             level: z.enum(LEVELS).optional(),
             subject: z.string().min(1).max(256).optional(),
             data: z.record(z.string(), z.unknown()).optional(),
+            private: z.boolean().optional().describe('deliver only to this session (a note to self); default: every client'),
           },
         },
-        (args) =>
+        ({ private: onlyMe, ...args }) =>
           guarded(async () => {
             if (isReservedTopic(args.topic)) throw new FleetError('reserved_topic', `topic "${args.topic}" is reserved for fleetd (${RESERVED_PREFIXES.join(' ')}); use your own prefix`);
-            const event = await ctx.log.append({ ...args, level: args.level ?? 'info' });
+            const event = await ctx.log.append({ ...args, level: args.level ?? 'info', ...(onlyMe && caller.sessionId ? { session: caller.sessionId } : {}) });
             return ok(`Published event ${event.id}.`, { event });
           }),
       );

@@ -38,7 +38,8 @@ export class SseClient {
 
   /** Event messages (with data), parsed. */
   get events(): { id: number; topic: string; message: string; [k: string]: unknown }[] {
-    return this.messages.filter((m) => m.data).map((m) => JSON.parse(m.data));
+    // Only JSON payloads are events (legacy MCP streams also carry an `endpoint` path).
+    return this.messages.filter((m) => m.data.startsWith('{')).map((m) => JSON.parse(m.data));
   }
 
   /** Waits until `pred` holds over the received events, or fails after `timeoutMs`. */
