@@ -37,6 +37,11 @@ export async function eventsCommand(client: DaemonClient, args: EventsArgs, out:
     if (remaining <= 0) return;
   }
   if (!args.follow) return;
+  if (cursor === undefined) {
+    // Following from now: ask where "now" is first, so a daemon that is not running is an error
+    // (with what to do), not a silent wait. Once connected, follow rides out restarts by itself.
+    cursor = String((await client.request<{ lastEventId: number }>('GET', '/status')).lastEventId);
+  }
   const ac = new AbortController();
   process.once('SIGINT', () => ac.abort());
   process.once('SIGTERM', () => ac.abort());
