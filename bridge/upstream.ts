@@ -1,0 +1,335 @@
+import type { Endpoint } from '../shared/client.js';
+import type { DaemonLocator } from './daemon-locator.js';
+import { BridgeError, RPC } from './errors.js';
+import { HttpFailure, sseMessages } from './http-client.js';
+import { errorResponse, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from './jsonrpc.js';
+import type { Log } from './log.js';
+import { deleteSession, newestEventId, openStream, parseMessages, postMessage, RESUME_HEADER, resumeAnswer, type Exchange } from './mcp-http.js';
+import { Reconnect } from './reconnect.js';
+
+/** What the relay supplies so the upstream can replace a lost session on its own. */
+export interface UpstreamHooks {
+  /** Every message fleetd sends toward the client, in arrival order. */
+  deliver(message: JsonRpcMessage): void;
+  /** The fleet event id a replacement session pushes after: the last one delivered. */
+  lastDeliveredEventId(): number | undefined;
+  /** Requests to repeat on a replacement session before its stream opens (logging/setLevel). */
+  replayOnNewSession(): JsonRpcRequest[];
+  /** A replacement session took over; requests the old one sent can no longer be answered. */
+  sessionReplaced(generation: number): void;
+}
+
+interface Session {
+  id: string;
+  protocolVersion: string;
+  generation: number;
+  lost: boolean;
+}
+
+type State = 'idle' | 'ready' | 'away' | 'closed';
+
+/**
+ * The fleetd side of the bridge: one MCP session at a time on /mcp, its GET stream held
+ * open (Last-Event-ID resume, backoff with jitter), and transparent replacement of the
+ * session when fleetd restarts (404): re-initialize with the client's own initialize
+ * params and `fleet-resume-after`, so events published in the outage still arrive.
+ * Requests wait for a usable session at most `waitTimeoutMs`.
+ */
+export class Upstream {
+  private state: State = 'idle';
+  private session: Session | undefined;
+  private endpoint: Endpoint | undefined;
+  private initParams: Record<string, unknown> | undefined;
+  /** Newest fleet event id when the first session began: the resume point if none was delivered. */
+  private floor: number | undefined;
+  private generation = 0;
+  private streamEventId: string | undefined;
+  private lastFailure = 'fleetd has not answered yet';
+  private internalIds = 0;
+  private waiters: (() => void)[] = [];
+  private supervising = false;
+  private readonly reconnect = new Reconnect();
+  private readonly streamAbort = new AbortController();
+
+  constructor(
+    private readonly locator: DaemonLocator,
+    private readonly hooks: UpstreamHooks,
+    private readonly log: Log,
+    private readonly waitTimeoutMs: number,
+  ) {}
+
+  /**
+   * Opens the first session with the client's initialize request and returns fleetd's
+   * answer (with the client's id). Throws BridgeError when no daemon can be reached.
+   */
+  async initialize(request: JsonRpcRequest): Promise<JsonRpcResponse> {
+    this.initParams = request.params;
+    const deadline = Date.now() + this.waitTimeoutMs;
+    for (;;) {
+      const ep = await this.locator.locate();
+      try {
+        this.floor = await newestEventId(ep);
+        if (this.floor === undefined) this.log.warn(`fleetd at ${ep.url} did not report its newest event id; after a restart, events from the outage may be missed until one arrives`);
+        const ex = await postMessage(ep, {}, request, { onMessage: (m) => this.hooks.deliver(m) });
+        const answer = ex.answer ?? errorResponse(request.id, ex.rejection?.code ?? RPC.daemonRejected, ex.rejection?.message ?? `fleetd gave no answer to initialize (HTTP ${ex.status})`);
+        if (answer.result && ex.sessionId) {
+          this.endpoint = ep;
+          this.adopt({ id: ex.sessionId, protocolVersion: protocolOf(answer), generation: ++this.generation, lost: false });
+          this.log.debug(`session ${ex.sessionId} on ${ep.url}`);
+        }
+        return answer;
+      } catch (e) {
+        if (!(e instanceof HttpFailure) || Date.now() > deadline) throw asBridgeError(e, ep);
+        // server.json names a live daemon that refuses connections: it is starting or stopping.
+        this.lastFailure = e.message;
+        await this.reconnect.pause();
+      }
+    }
+  }
+
+  /**
+   * Sends a client request and delivers its answer. Waits (bounded) while fleetd is away;
+   * resends when the request surely never reached a session, or when `retryable` says a
+   * second run is harmless; otherwise fails with `interrupted`.
+   */
+  async request(message: JsonRpcRequest, retryable: boolean, signal?: AbortSignal): Promise<void> {
+    const deadline = Date.now() + this.waitTimeoutMs;
+    for (;;) {
+      const session = await this.usableSession(deadline, signal);
+      let ex: Exchange;
+      try {
+        ex = await postMessage(this.endpoint!, session, message, { onMessage: (m) => this.hooks.deliver(m), onAnswer: (m) => this.hooks.deliver(m) });
+      } catch (e) {
+        if (!(e instanceof HttpFailure)) throw e;
+        this.markAway(session, e.message);
+        if (!e.delivered || retryable) continue;
+        throw interrupted(message, e.message);
+      }
+      if (ex.answer) return;
+      if (ex.status === 404) {
+        this.markLost(session, 'fleetd no longer knows the session');
+        continue; // it never reached a session, so sending it again is safe
+      }
+      if (ex.rejection) {
+        this.hooks.deliver(errorResponse(message.id, ex.rejection.code, ex.rejection.message, ex.rejection.data));
+        return;
+      }
+      if (ex.lastEventId !== undefined) {
+        const answer = await resumeAnswer(this.endpoint!, session, ex.lastEventId, message.id, (m) => this.hooks.deliver(m));
+        if (answer) return this.hooks.deliver(answer);
+      }
+      this.markAway(session, ex.broken ?? 'no answer');
+      if (retryable) continue;
+      throw interrupted(message, ex.broken ?? 'no answer');
+    }
+  }
+
+  /**
+   * Sends a notification or a response to a server request. Dropped (false) when it
+   * belongs to a session that is gone: a replacement session never asked for it.
+   */
+  async notify(message: JsonRpcNotification | JsonRpcResponse, generation?: number): Promise<boolean> {
+    const session = await this.usableSession(Date.now() + this.waitTimeoutMs);
+    if (generation !== undefined && generation !== session.generation) return false;
+    try {
+      const ex = await postMessage(this.endpoint!, session, message, { onMessage: (m) => this.hooks.deliver(m) });
+      if (ex.status === 404) this.markLost(session, 'fleetd no longer knows the session');
+      else if (ex.rejection) this.log.warn(`fleetd refused ${'method' in message ? message.method : 'a response'}: ${ex.rejection.message}`);
+    } catch (e) {
+      if (e instanceof HttpFailure) this.markAway(session, e.message);
+      return false;
+    }
+    if ('method' in message && message.method === 'notifications/initialized') this.supervise();
+    return true;
+  }
+
+  /** The current session's generation (bumped by every replacement). */
+  get currentGeneration(): number {
+    return this.generation;
+  }
+
+  get initialized(): boolean {
+    return this.state !== 'idle';
+  }
+
+  /** Stops everything and ends the daemon session (DELETE /mcp), bounded. */
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    const session = this.session;
+    this.state = 'closed';
+    this.streamAbort.abort();
+    this.reconnect.wake();
+    this.wakeWaiters();
+    if (session && !session.lost && this.endpoint) {
+      const status = await deleteSession(this.endpoint, session);
+      this.log.debug(`ended session ${session.id} (DELETE answered ${status ?? 'nothing'})`);
+    }
+  }
+
+  /** Holds the GET stream open for the life of the bridge; replaces lost sessions. */
+  private supervise(): void {
+    if (this.supervising) return;
+    this.supervising = true;
+    void this.superviseLoop().catch((e) => this.log.error(`stream supervisor failed: ${(e as Error).stack ?? e}`));
+  }
+
+  private async superviseLoop(): Promise<void> {
+    while (this.state !== 'closed') {
+      const session = this.session!;
+      try {
+        if (session.lost) {
+          await this.replaceSession(session);
+          this.reconnect.reset();
+          continue;
+        }
+        this.endpoint = await this.locator.locate();
+        const res = await openStream(this.endpoint, session, this.streamEventId, this.streamAbort.signal);
+        if (res.status === 404 || (res.status === 400 && this.streamEventId !== undefined)) {
+          res.body.resume();
+          // 400: the daemon cannot resume from our id; a fresh session with the fleet cursor loses nothing.
+          if (res.status === 400) void deleteSession(this.endpoint, session);
+          this.markLost(session, res.status === 404 ? 'fleetd no longer knows the session' : 'fleetd cannot resume the stream');
+          continue;
+        }
+        if (res.status !== 200) {
+          res.body.resume();
+          throw new Error(`GET /mcp answered HTTP ${res.status}`);
+        }
+        this.setReady(session);
+        const opened = Date.now();
+        for await (const sse of sseMessages(res.body)) {
+          if (sse.id !== undefined) this.streamEventId = sse.id;
+          if (sse.data) for (const m of parseMessages(sse.data)) this.hooks.deliver(m);
+        }
+        // A clean end (daemon stopping, stream replaced): reconnect, quickly unless it flaps.
+        if (Date.now() - opened > 1000) this.reconnect.reset();
+        this.lastFailure = 'the event stream ended';
+        this.log.debug('event stream ended; reconnecting');
+      } catch (e) {
+        if (this.isClosed()) return;
+        const why = e instanceof Error ? e.message : String(e);
+        if (!session.lost) this.markAway(session, why);
+        else this.lastFailure = why;
+        this.log.debug(`fleetd unavailable (${why}); retrying in about ${this.reconnect.nextDelayMs} ms`);
+      }
+      await this.reconnect.pause();
+    }
+  }
+
+  /** Re-initializes on the daemon now running and swaps the new session in. */
+  private async replaceSession(old: Session): Promise<void> {
+    const ep = await this.locator.locate();
+    const after = this.hooks.lastDeliveredEventId() ?? this.floor;
+    const init: JsonRpcRequest = { jsonrpc: '2.0', id: this.internalId(), method: 'initialize', params: this.initParams };
+    let ex = await postMessage(ep, {}, init, { onMessage: () => undefined, headers: after === undefined ? undefined : { [RESUME_HEADER]: String(after) } });
+    if (!ex.answer && after !== undefined && ex.status === 400 && ex.rejection?.message.includes(RESUME_HEADER)) {
+      // The daemon's log is behind what we delivered (a reset or different FLEET_HOME): start at its newest.
+      this.log.warn(`fleetd's event log ends before event ${after} that this bridge already delivered (was FLEET_HOME reset?); continuing from its newest event`);
+      ex = await postMessage(ep, {}, init, { onMessage: () => undefined });
+    }
+    if (!ex.answer?.result || !ex.sessionId) {
+      throw new BridgeError('rejected', `fleetd refused to re-initialize: ${ex.answer?.error?.message ?? ex.rejection?.message ?? `HTTP ${ex.status}`}`, RPC.daemonRejected);
+    }
+    const next: Session = { id: ex.sessionId, protocolVersion: protocolOf(ex.answer), generation: this.generation + 1, lost: false };
+    await postMessage(ep, next, { jsonrpc: '2.0', method: 'notifications/initialized' }, { onMessage: () => undefined });
+    for (const req of this.hooks.replayOnNewSession()) {
+      await postMessage(ep, next, { ...req, id: this.internalId() }, { onMessage: () => undefined });
+    }
+    this.endpoint = ep;
+    this.generation = next.generation;
+    this.streamEventId = undefined;
+    this.hooks.sessionReplaced(next.generation);
+    this.adopt(next);
+    this.log.debug(`fleetd restarted: new session ${next.id} on ${ep.url}, replaying fleet events after ${after ?? 'its newest'} (replaced ${old.id})`);
+  }
+
+  /** A method, not a field read, so TypeScript does not narrow it away across awaits. */
+  private isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  private adopt(session: Session): void {
+    this.session = session;
+    this.setReady(session);
+  }
+
+  /** Waits for a session that can take requests, at most until `deadline`. */
+  private async usableSession(deadline: number, signal?: AbortSignal): Promise<Session> {
+    for (;;) {
+      if (this.state === 'closed') throw new BridgeError('closed', 'fleet-bridge is shutting down');
+      if (signal?.aborted) throw new BridgeError('cancelled', 'cancelled by the client');
+      if (this.state === 'ready' && this.session && !this.session.lost) return this.session;
+      if (this.state === 'idle') throw new BridgeError('not_running', 'no MCP session yet: initialize first', RPC.notInitialized);
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new BridgeError('timeout', `fleetd is not reachable (${this.lastFailure}); gave up after waiting ${Math.round(this.waitTimeoutMs / 1000)} s. ${this.locator.notRunningMessage.replace(/^fleetd is not running on [^;]*; /, 'If it is not running, ')}`);
+      }
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', done);
+          resolve();
+        };
+        const timer = setTimeout(done, left);
+        signal?.addEventListener('abort', done, { once: true });
+        this.waiters.push(done);
+      });
+    }
+  }
+
+  private setReady(session: Session): void {
+    if (this.state === 'closed' || this.session !== session) return;
+    if (this.state !== 'ready') this.log.debug(`connected to fleetd (session ${session.id})`);
+    this.state = 'ready';
+    this.wakeWaiters();
+  }
+
+  /** The daemon stopped answering: requests wait, and the supervisor probes again now. */
+  private markAway(session: Session, why: string): void {
+    this.lastFailure = why;
+    if (this.session !== session || this.state !== 'ready') return;
+    this.state = 'away';
+    this.log.debug(`lost fleetd (${why})`);
+    this.reconnect.wake();
+    this.supervise();
+  }
+
+  /** The daemon no longer knows the session: the supervisor replaces it. */
+  private markLost(session: Session, why: string): void {
+    if (session.lost) return;
+    session.lost = true;
+    this.lastFailure = why;
+    if (this.session === session && this.state !== 'closed') this.state = 'away';
+    this.log.debug(`session ${session.id} lost (${why})`);
+    this.reconnect.wake();
+    this.supervise();
+  }
+
+  private wakeWaiters(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+
+  private internalId(): string {
+    return `fleet-bridge:${++this.internalIds}`;
+  }
+}
+
+function protocolOf(answer: JsonRpcResponse): string {
+  const v = answer.result?.protocolVersion;
+  return typeof v === 'string' ? v : '2025-11-25';
+}
+
+function interrupted(message: JsonRpcRequest, why: string): BridgeError {
+  return new BridgeError(
+    'interrupted',
+    `fleetd went away while handling ${message.method} (${why}); it may or may not have taken effect. Check (e.g. list_events or fleet_status) before retrying.`,
+    RPC.requestInterrupted,
+  );
+}
+
+function asBridgeError(e: unknown, ep: Endpoint): BridgeError {
+  if (e instanceof BridgeError) return e;
+  return new BridgeError('unreachable', `fleetd is not reachable at ${ep.url} (${(e as Error).message})`);
+}
