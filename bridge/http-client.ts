@@ -63,7 +63,12 @@ export async function httpRequest(url: string, init: HttpRequest): Promise<HttpR
     });
     req.on('error', (e: NodeJS.ErrnoException) => {
       const code = e.code ?? (e.name === 'AbortError' ? 'ABORT_ERR' : 'EUNKNOWN');
-      reject(new HttpFailure(`${init.method} ${url}: ${e.message}`, code, !NOT_DELIVERED.has(code)));
+      // A reset on a reused keep-alive socket with no answer yet is the stale-socket race
+      // (the daemon died while the socket sat idle, before the bridge noticed): Node's
+      // documented case for a retry. fleetd answers a POST's head as soon as it reads the
+      // request, so a request it did read almost always fails later, with a head in hand.
+      const staleSocket = req.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE');
+      reject(new HttpFailure(`${init.method} ${url}: ${e.message}`, code, !NOT_DELIVERED.has(code) && !staleSocket));
     });
     if (init.idleTimeoutMs !== undefined) {
       req.setTimeout(init.idleTimeoutMs, () => req.destroy(Object.assign(new Error(`no answer within ${init.idleTimeoutMs} ms`), { code: 'ETIMEDOUT' })));
