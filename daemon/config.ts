@@ -12,6 +12,30 @@ const duration = z.union([z.number().nonnegative(), z.string()]).transform((v, c
   return ms;
 });
 
+/**
+ * Members over SSH. Defaults notice a dead link within 25 s (keepalive every 5 s, four
+ * missed answers) and keep shells under OpenSSH's MaxSessions of 10 per connection.
+ * Durations are given like the rest of the file (seconds or "5s") and become milliseconds.
+ */
+const MembersConfigSchema = z
+  .object({
+    keepaliveInterval: duration.prefault(5),
+    keepaliveCountMax: z.number().int().min(1).max(100).default(4),
+    connectTimeout: duration.prefault(10),
+    reconnect: z
+      .object({ initial: duration.prefault(1), max: duration.prefault(30), jitter: z.number().min(0).max(1).default(0.3) })
+      .strict()
+      .prefault({}),
+    channels: z.number().int().min(2).max(10).default(8),
+    shellChannels: z.number().int().min(1).max(9).default(4),
+    outputLimit: z.number().int().min(1024).max(64 * 1024 * 1024).default(64 * 1024),
+    commandTimeout: duration.prefault(50),
+    killGrace: duration.prefault(2),
+  })
+  .strict()
+  .refine((m) => m.shellChannels < m.channels, { message: 'members.shellChannels must be below members.channels, leaving a channel for file transfers and long work' })
+  .refine((m) => m.keepaliveInterval > 0, { message: 'members.keepaliveInterval must be above 0 (0 would turn dead-link detection off)' });
+
 /** FLEET_HOME/config.json, checked; durations become milliseconds. */
 export const ConfigSchema = z
   .object({
@@ -37,6 +61,7 @@ export const ConfigSchema = z
       .object({ sessionIdle: duration.default(30 * 60) })
       .strict()
       .default({ sessionIdle: 30 * 60_000 }),
+    members: MembersConfigSchema.prefault({}),
   })
   .strict();
 

@@ -1,0 +1,48 @@
+/**
+ * Counts the channels open on one SSH connection. OpenSSH's MaxSessions (default 10) caps
+ * them per connection; past our cap, work waits here instead of failing at the server.
+ */
+export class ChannelSlots {
+  private used = 0;
+  private waiting: { grant: () => void; fail: (e: Error) => void }[] = [];
+  private closedWith: Error | undefined;
+
+  constructor(readonly capacity: number) {}
+
+  /** Channels open (or being opened) now. */
+  get inUse(): number {
+    return this.used;
+  }
+
+  /** Callers waiting for a channel. */
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  /** Takes a slot if one is free now. */
+  tryAcquire(): boolean {
+    if (this.closedWith || this.used >= this.capacity) return false;
+    this.used++;
+    return true;
+  }
+
+  /** Takes a slot, waiting for one when all are in use. */
+  acquire(): Promise<void> {
+    if (this.closedWith) return Promise.reject(this.closedWith);
+    if (this.tryAcquire()) return Promise.resolve();
+    return new Promise((grant, fail) => this.waiting.push({ grant, fail }));
+  }
+
+  /** Gives a slot back, handing it straight to the next waiter. */
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next.grant();
+    else this.used = Math.max(0, this.used - 1);
+  }
+
+  /** The connection is gone: every waiter fails with `err`. */
+  close(err: Error): void {
+    this.closedWith = err;
+    for (const w of this.waiting.splice(0)) w.fail(err);
+  }
+}

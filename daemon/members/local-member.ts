@@ -1,0 +1,136 @@
+import { spawn } from 'node:child_process';
+import { chmod, copyFile, lstat, mkdir, readdir, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join } from 'node:path';
+import { constants as os } from 'node:os';
+import { FleetError } from '../errors.js';
+import { sha256OfFile } from './checksums.js';
+import { commandBody, type CommandSpec } from './framing.js';
+import { Liveness, type Transition } from './liveness.js';
+import { CappedOutput } from './output-cap.js';
+import type { MemberRecord, StoredLiveness } from './registry.js';
+import { toOutcome, type CommandOutcome, type MemberRuntime, type RuntimeState } from './runtime.js';
+import { intoFolder, memberPath, type TransferItem, type TransferredFile } from './transfer-paths.js';
+
+/** A member-side path of a local member: relative ones are under the home folder, like an SSH login. */
+function onMember(p: string): string {
+  const m = memberPath(p);
+  return isAbsolute(m) ? m : join(homedir(), m);
+}
+
+/** Copies a file or folder tree, hashing both copies of every file. */
+async function copyTree(from: string, to: string, out: TransferredFile[]): Promise<void> {
+  const st = await stat(from).catch((e: NodeJS.ErrnoException) => {
+    throw new FleetError('transfer_failed', `cannot read ${from}: ${e.code === 'ENOENT' ? 'no such file or directory' : e.message}`);
+  });
+  if (st.isDirectory()) {
+    for (const entry of (await readdir(from)).sort()) {
+      const child = join(from, entry);
+      if ((await lstat(child)).isSymbolicLink() && (await stat(child).catch(() => undefined))?.isDirectory()) continue;
+      await copyTree(child, join(to, entry), out);
+    }
+    return;
+  }
+  try {
+    await mkdir(dirname(to), { recursive: true });
+    await copyFile(from, to);
+    await chmod(to, st.mode & 0o777);
+  } catch (e) {
+    throw new FleetError('transfer_failed', `cannot copy ${from} to ${to}: ${(e as Error).message}`);
+  }
+  const [a, b] = await Promise.all([sha256OfFile(from), sha256OfFile(to)]);
+  out.push({ from, to, bytes: st.size, sha256: a, verified: a === b });
+}
+
+/**
+ * The machine fleetd runs on, as a member without SSH: commands run under /bin/sh in their
+ * own process group (so a timeout stops the whole tree), files are plain copies.
+ */
+export class LocalMember implements MemberRuntime {
+  private readonly liveness: Liveness;
+
+  constructor(
+    private readonly record: MemberRecord,
+    stored: StoredLiveness,
+    private readonly killGraceMs: number,
+    private readonly outputLimit: number,
+    private readonly onTransition: (t: Transition, m: LocalMember) => void,
+  ) {
+    this.liveness = new Liveness(stored);
+  }
+
+  get name(): string {
+    return this.record.name;
+  }
+
+  start(): void {
+    const t = this.liveness.up();
+    if (t) this.onTransition(t, this);
+  }
+
+  settled(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  run(spec: CommandSpec, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<CommandOutcome> {
+    const startedAt = performance.now();
+    const stdout = new CappedOutput(this.outputLimit);
+    const stderr = new CappedOutput(this.outputLimit);
+    return new Promise((resolve, reject) => {
+      const child = spawn('/bin/sh', ['-c', commandBody(spec)], { cwd: homedir(), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stopped: CommandOutcome['stopped'];
+      const signalGroup = (sig: NodeJS.Signals) => {
+        try {
+          process.kill(-child.pid!, sig);
+        } catch {
+          // the group is gone already
+        }
+      };
+      const stop = (why: 'timeout' | 'cancelled') => {
+        if (stopped || child.exitCode !== null) return;
+        stopped = why;
+        signalGroup('SIGTERM');
+        setTimeout(() => signalGroup('SIGKILL'), this.killGraceMs).unref();
+      };
+      const timer = setTimeout(() => stop('timeout'), opts.timeoutMs);
+      const onAbort = () => stop('cancelled');
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      child.stdout.on('data', (d: Buffer) => stdout.push(d));
+      child.stderr.on('data', (d: Buffer) => stderr.push(d));
+      child.on('error', (e) => {
+        clearTimeout(timer);
+        reject(new FleetError('member_error', `cannot start /bin/sh on this machine: ${e.message}`, 500));
+      });
+      child.on('close', (code, sig) => {
+        clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
+        // Like a shell's $?: 128 + signal number when a signal ended it.
+        const exitCode = code ?? (sig ? 128 + (os.signals[sig] ?? 0) : null);
+        resolve(toOutcome({ stdout, stderr, exitCode, ...(stopped ? { stopped } : {}) }, startedAt));
+      });
+    });
+  }
+
+  async send(items: TransferItem[]): Promise<TransferredFile[]> {
+    const out: TransferredFile[] = [];
+    for (const item of items) await copyTree(item.source, onMember(intoFolder(item.destination, item.source, join)), out);
+    return out;
+  }
+
+  async fetch(items: TransferItem[]): Promise<TransferredFile[]> {
+    const out: TransferredFile[] = [];
+    for (const item of items) {
+      const from = onMember(item.source);
+      await copyTree(from, intoFolder(item.destination, from, join), out);
+    }
+    return out;
+  }
+
+  state(): RuntimeState {
+    return { state: this.liveness.state, ...(this.liveness.since ? { since: this.liveness.since } : {}) };
+  }
+
+  stop(): void {
+    // Nothing is held open for the local machine.
+  }
+}

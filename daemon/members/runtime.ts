@@ -1,0 +1,58 @@
+import type { CommandSpec } from './framing.js';
+import type { OfflineReason } from './liveness.js';
+import type { CappedOutput } from './output-cap.js';
+import type { StoredLiveness } from './registry.js';
+import type { TransferItem, TransferredFile } from './transfer-paths.js';
+
+/** A foreground command's result on one member. */
+export interface CommandOutcome {
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+  /** Bytes dropped from the middle of each stream (members.outputLimit). */
+  truncated?: { stdout: number; stderr: number };
+  /** The command overran timeout_s (or its caller went away) and was stopped. */
+  stopped?: 'timeout' | 'cancelled';
+}
+
+/** What list_members and member_detail show about a member's connection now. */
+export interface RuntimeState {
+  state: StoredLiveness['state'];
+  reason?: OfflineReason;
+  since?: string;
+  lastError?: string;
+  connecting?: boolean;
+  nextAttemptAt?: string;
+  connectedAt?: string;
+  hostKey?: { type: string; fingerprint: string };
+  channels?: { open: number; capacity: number; shells: number; busy: number; queued: number };
+}
+
+/** A registered member, live: runs commands and moves files, over SSH or on this machine. */
+export interface MemberRuntime {
+  readonly name: string;
+  start(): void;
+  /** Settles once the first connection attempt is over (whatever its outcome). */
+  settled(): Promise<void>;
+  run(spec: CommandSpec, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<CommandOutcome>;
+  /** Copies local files/folders to the member. */
+  send(items: TransferItem[]): Promise<TransferredFile[]>;
+  /** Copies member files/folders here. */
+  fetch(items: TransferItem[]): Promise<TransferredFile[]>;
+  state(): RuntimeState;
+  stop(): void;
+}
+
+/** Turns collected output into a result, noting truncation only when it happened. */
+export function toOutcome(r: { stdout: CappedOutput; stderr: CappedOutput; exitCode: number | null; stopped?: 'timeout' | 'cancelled' }, startedAt: number): CommandOutcome {
+  const dropped = { stdout: Math.max(0, r.stdout.truncatedBytes), stderr: Math.max(0, r.stderr.truncatedBytes) };
+  return {
+    exitCode: r.exitCode,
+    stdout: r.stdout.text(),
+    stderr: r.stderr.text(),
+    durationMs: Math.round((performance.now() - startedAt) * 10) / 10,
+    ...(dropped.stdout || dropped.stderr ? { truncated: dropped } : {}),
+    ...(r.stopped ? { stopped: r.stopped } : {}),
+  };
+}

@@ -1,0 +1,28 @@
+import type { Config } from '../config.js';
+import type { LinkSettings } from './connection.js';
+import type { ShellPoolOptions } from './shell-pool.js';
+
+/** Everything the members part takes from config.members, in the units the code uses. */
+export interface MemberSettings {
+  link: LinkSettings;
+  pool: ShellPoolOptions;
+  channels: number;
+  outputLimit: number;
+  commandTimeoutMs: number;
+}
+
+/** Reads config.members (durations are already milliseconds). */
+export function memberSettings(c: Config['members']): MemberSettings {
+  return {
+    link: {
+      keepaliveIntervalMs: c.keepaliveInterval,
+      keepaliveCountMax: c.keepaliveCountMax,
+      connectTimeoutMs: c.connectTimeout,
+      backoff: { initialMs: c.reconnect.initial, maxMs: Math.max(c.reconnect.initial, c.reconnect.max), jitter: c.reconnect.jitter },
+    },
+    pool: { shellChannels: c.shellChannels, outputLimit: c.outputLimit, killGraceMs: c.killGrace },
+    channels: c.channels,
+    outputLimit: c.outputLimit,
+    commandTimeoutMs: c.commandTimeout,
+  };
+}

@@ -1,0 +1,134 @@
+import type { Client, ClientChannel } from 'ssh2';
+import { CappedOutput } from './output-cap.js';
+import { FrameScanner, frameCommand, newMarker, type CommandSpec } from './framing.js';
+
+/** What one framed command produced. */
+export interface RawRun {
+  stdout: CappedOutput;
+  stderr: CappedOutput;
+  exitCode: number | null;
+}
+
+/** The driver's channel closed before the command's end marker arrived. */
+export class DriverClosedError extends Error {
+  constructor() {
+    super('the shell channel closed before the command finished');
+    this.name = 'DriverClosedError';
+  }
+}
+
+interface Pending {
+  stdout: FrameScanner;
+  stderr: FrameScanner;
+  out: CappedOutput;
+  err: CappedOutput;
+  resolve: (r: RawRun) => void;
+  reject: (e: Error) => void;
+}
+
+/** Opens a session channel running `command`; resolves once the server accepted it. */
+export function openExecChannel(client: Client, command: string): Promise<ClientChannel> {
+  return new Promise((resolve, reject) => {
+    try {
+      client.exec(command, (err, ch) => (err ? reject(err) : resolve(ch)));
+    } catch (e) {
+      reject(e as Error);
+    }
+  });
+}
+
+/**
+ * One long-lived POSIX shell on its own SSH channel, running framed commands one at a time.
+ * sshd sets up a new session (and the user's shell start-up files run) once per channel,
+ * so a command written to an open driver costs about a millisecond instead of a session.
+ */
+export class ShellDriver {
+  /** The driver shell's pid on the member: its children are the running command. */
+  pid = 0;
+  closed = false;
+  private pending: Pending | undefined;
+  private readonly closeListeners: (() => void)[] = [];
+
+  private constructor(private readonly channel: ClientChannel) {
+    channel.on('data', (d: Buffer) => this.onStream(d, 'stdout'));
+    channel.stderr.on('data', (d: Buffer) => this.onStream(d, 'stderr'));
+    channel.on('close', () => this.onClose());
+    // A write after the peer vanished surfaces here; the close that follows fails the command.
+    channel.on('error', () => undefined);
+  }
+
+  /**
+   * Opens a driver: `exec /bin/sh` under the user's login shell (so start-up files still
+   * set PATH and friends, but the driver speaks POSIX sh whatever the login shell is),
+   * then a first framed command that absorbs start-up noise and tells us the driver's pid.
+   */
+  static async open(client: Client): Promise<ShellDriver> {
+    const driver = new ShellDriver(await openExecChannel(client, 'exec /bin/sh'));
+    const hello = await driver.run({ command: 'echo "$$"' }, new CappedOutput(4096), new CappedOutput(4096));
+    const pid = Number(/(\d+)\s*$/.exec(hello.stdout.text())?.[1]);
+    if (hello.exitCode !== 0 || !Number.isInteger(pid) || pid <= 1) {
+      driver.destroy();
+      throw new Error(`the member's /bin/sh did not start as expected (exit ${hello.exitCode}: ${hello.stderr.text().trim().slice(0, 200)})`);
+    }
+    driver.pid = pid;
+    return driver;
+  }
+
+  /** Registers a callback for when the channel closes. */
+  onClosed(fn: () => void): void {
+    if (this.closed) fn();
+    else this.closeListeners.push(fn);
+  }
+
+  /**
+   * Runs one command, collecting into `out` and `err` (so a caller still has the output so
+   * far when the channel dies); resolves at its end marker, rejects with DriverClosedError
+   * if the channel goes first.
+   */
+  run(spec: CommandSpec, out: CappedOutput, err: CappedOutput): Promise<RawRun> {
+    if (this.closed) return Promise.reject(new DriverClosedError());
+    if (this.pending) return Promise.reject(new Error('shell driver is busy'));
+    const marker = newMarker();
+    return new Promise<RawRun>((resolve, reject) => {
+      this.pending = {
+        out,
+        err,
+        stdout: new FrameScanner(marker, true, (b) => out.push(b)),
+        stderr: new FrameScanner(marker, false, (b) => err.push(b)),
+        resolve,
+        reject,
+      };
+      this.channel.write(frameCommand(spec, marker));
+    });
+  }
+
+  private onStream(chunk: Buffer, which: 'stdout' | 'stderr'): void {
+    const p = this.pending;
+    if (!p) return; // output after a command ended (a background job it left): nobody's
+    p[which].push(chunk);
+    if (p.stdout.done && p.stderr.done) {
+      this.pending = undefined;
+      const code = Number(p.stdout.trailer.trim());
+      p.resolve({ stdout: p.out, stderr: p.err, exitCode: Number.isInteger(code) ? code : null });
+    }
+  }
+
+  private onClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const p = this.pending;
+    this.pending = undefined;
+    p?.reject(new DriverClosedError());
+    for (const fn of this.closeListeners.splice(0)) fn();
+  }
+
+  /** Closes the channel (the driver shell gets EOF and exits). */
+  destroy(): void {
+    try {
+      this.channel.close();
+    } catch {
+      // already gone
+    }
+    this.onClose();
+  }
+}

@@ -1,0 +1,182 @@
+import type { Client } from 'ssh2';
+import type { ChannelSlots } from './channel-slots.js';
+import { runOnExecChannel } from './exec-channel.js';
+import type { CommandSpec } from './framing.js';
+import { CappedOutput } from './output-cap.js';
+import { DriverClosedError, ShellDriver } from './shell-driver.js';
+import { killTreeScript } from './tree-kill.js';
+
+/** A finished foreground command, before it is turned into a tool result. */
+export interface PooledRun {
+  stdout: CappedOutput;
+  stderr: CappedOutput;
+  exitCode: number | null;
+  /** Set when the command overran its time (or was cancelled) and was stopped. */
+  stopped?: 'timeout' | 'cancelled';
+}
+
+export interface ShellPoolOptions {
+  shellChannels: number;
+  outputLimit: number;
+  /** How long a stopped command gets between SIGTERM, SIGKILL and giving its channel up. */
+  killGraceMs: number;
+}
+
+interface Job {
+  spec: CommandSpec;
+  timeoutMs: number;
+  signal?: AbortSignal;
+  resolve: (r: PooledRun) => void;
+  reject: (e: Error) => void;
+}
+
+/**
+ * The long-lived shell drivers of one SSH connection and the queue in front of them. Drivers
+ * open on demand up to `shellChannels` (below sshd's MaxSessions); beyond that, commands
+ * wait for a driver to come free, which for short commands is far sooner than a new
+ * session would open.
+ */
+export class ShellPool {
+  private readonly drivers = new Set<ShellDriver>();
+  private readonly idle: ShellDriver[] = [];
+  private readonly queue: Job[] = [];
+  private opening = 0;
+  private closedWith: Error | undefined;
+
+  constructor(
+    private readonly client: Client,
+    private readonly slots: ChannelSlots,
+    private readonly opts: ShellPoolOptions,
+  ) {}
+
+  /** Opens the first driver ahead of need, so the first command does not pay for the session. */
+  warm(): void {
+    if (this.drivers.size + this.opening === 0) this.openDriver();
+  }
+
+  /** Drivers open, busy and queued commands: for member_detail. */
+  stats(): { shells: number; busy: number; queued: number } {
+    return { shells: this.drivers.size, busy: this.drivers.size - this.idle.length, queued: this.queue.length };
+  }
+
+  /** Runs a command on a free driver (queued when all are busy). */
+  run(spec: CommandSpec, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<PooledRun> {
+    if (this.closedWith) return Promise.reject(this.closedWith);
+    return new Promise((resolve, reject) => {
+      const job: Job = { spec, timeoutMs: opts.timeoutMs, signal: opts.signal, resolve, reject };
+      this.queue.push(job);
+      // Cancelled while still queued: leave the queue without running.
+      opts.signal?.addEventListener(
+        'abort',
+        () => {
+          const at = this.queue.indexOf(job);
+          if (at >= 0) {
+            this.queue.splice(at, 1);
+            resolve({ stdout: new CappedOutput(0), stderr: new CappedOutput(0), exitCode: null, stopped: 'cancelled' });
+          }
+        },
+        { once: true },
+      );
+      this.pump();
+    });
+  }
+
+  /** The connection is gone: fail queued work and forget the drivers. */
+  close(err: Error): void {
+    if (this.closedWith) return;
+    this.closedWith = err;
+    for (const job of this.queue.splice(0)) job.reject(err);
+    for (const d of this.drivers) d.destroy();
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0 && this.idle.length > 0) {
+      const driver = this.idle.pop()!;
+      if (driver.closed) continue;
+      void this.execute(driver, this.queue.shift()!);
+    }
+    const wanted = this.queue.length - this.opening;
+    if (wanted > 0 && this.drivers.size + this.opening < this.opts.shellChannels) this.openDriver();
+  }
+
+  private openDriver(): void {
+    if (this.closedWith || !this.slots.tryAcquire()) return;
+    this.opening++;
+    ShellDriver.open(this.client).then(
+      (driver) => {
+        this.opening--;
+        if (this.closedWith) {
+          driver.destroy();
+          this.slots.release();
+          return;
+        }
+        this.drivers.add(driver);
+        driver.onClosed(() => {
+          this.drivers.delete(driver);
+          const at = this.idle.indexOf(driver);
+          if (at >= 0) this.idle.splice(at, 1);
+          this.slots.release();
+        });
+        this.idle.push(driver);
+        this.pump();
+      },
+      (e: Error) => {
+        this.opening--;
+        this.slots.release();
+        // With no driver at all nothing would ever serve the queue: fail it with the reason.
+        if (this.drivers.size === 0 && this.opening === 0 && !this.closedWith) {
+          const err = new Error(`cannot open a shell channel on the member: ${e.message}`);
+          for (const job of this.queue.splice(0)) job.reject(err);
+        }
+      },
+    );
+  }
+
+  /** Runs one job on a driver, stopping it when it overruns or is cancelled. */
+  private async execute(driver: ShellDriver, job: Job): Promise<void> {
+    const stdout = new CappedOutput(this.opts.outputLimit);
+    const stderr = new CappedOutput(this.opts.outputLimit);
+    let stopped: PooledRun['stopped'];
+    const stop = (why: 'timeout' | 'cancelled') => {
+      if (stopped) return;
+      stopped = why;
+      void this.stopCommand(driver, run);
+    };
+    const run = driver.run(job.spec, stdout, stderr);
+    const timer = setTimeout(() => stop('timeout'), job.timeoutMs);
+    const onAbort = () => stop('cancelled');
+    job.signal?.addEventListener('abort', onAbort, { once: true });
+    if (job.signal?.aborted) onAbort();
+    try {
+      const r = await run;
+      job.resolve({ ...r, ...(stopped ? { stopped } : {}) });
+    } catch (e) {
+      if (e instanceof DriverClosedError && stopped) job.resolve({ stdout, stderr, exitCode: null, stopped });
+      else job.reject(e as Error);
+    } finally {
+      clearTimeout(timer);
+      job.signal?.removeEventListener('abort', onAbort);
+      if (!driver.closed) this.idle.push(driver);
+      this.pump();
+    }
+  }
+
+  /**
+   * Stops a running command: SIGTERM to its process tree, then SIGKILL, and if the end
+   * marker still does not come, gives up the driver (its channel closes; a new one opens
+   * for the next command).
+   */
+  private async stopCommand(driver: ShellDriver, run: Promise<unknown>): Promise<void> {
+    const finished = run.then(
+      () => true,
+      () => true,
+    );
+    const within = (ms: number) => Promise.race([finished, new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
+    for (const signal of ['TERM', 'KILL'] as const) {
+      if (driver.closed) return;
+      await runOnExecChannel(this.client, this.slots, killTreeScript(driver.pid, signal), { outputLimit: 4096, timeoutMs: this.opts.killGraceMs }).catch(() => undefined);
+      if (await within(this.opts.killGraceMs)) return;
+    }
+    driver.destroy();
+  }
+}
