@@ -44,7 +44,7 @@ export const ConfigSchema = z
     retention: z
       .object({
         maxEvents: z.number().int().positive().default(1_000_000),
-        maxAge: duration.default(30 * 86_400),
+        maxAge: duration.prefault(30 * 86_400),
       })
       .strict()
       .default({ maxEvents: 1_000_000, maxAge: 30 * 86_400_000 }),
@@ -52,15 +52,20 @@ export const ConfigSchema = z
     webhookBodyLimit: z.number().int().positive().default(25 * 1024 * 1024),
     sse: z
       .object({
-        keepAlive: duration.default(15),
+        keepAlive: duration.prefault(15),
         subscriberBuffer: z.number().int().positive().default(10_000),
       })
       .strict()
       .default({ keepAlive: 15_000, subscriberBuffer: 10_000 }),
     mcp: z
-      .object({ sessionIdle: duration.default(30 * 60) })
+      .object({
+        sessionIdle: duration.prefault(30 * 60),
+        // A GET stream whose client leaves this many bytes unread for slowClientTimeout is cut off.
+        maxUnreadBytes: z.number().int().positive().default(8 * 1024 * 1024),
+        slowClientTimeout: duration.prefault(5),
+      })
       .strict()
-      .default({ sessionIdle: 30 * 60_000 }),
+      .default({ sessionIdle: 30 * 60_000, maxUnreadBytes: 8 * 1024 * 1024, slowClientTimeout: 5000 }),
     members: MembersConfigSchema.prefault({}),
   })
   .strict();

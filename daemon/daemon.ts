@@ -52,6 +52,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     ctx.config.host = host;
     const streams = new StreamRegistry();
     const mcp = new McpService(ctx, core.parts);
+    core.parts.push({ name: 'mcp', status: () => mcp.status() });
     const deps = { ctx, token: core.token, streams };
     const app = createApp(
       deps,

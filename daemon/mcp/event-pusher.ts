@@ -37,16 +37,16 @@ export class EventPusher {
         await this.feed.wait(this.stopped.signal);
         continue;
       }
+      // Sent together so the message store commits the whole batch in one transaction;
+      // each send stores before it writes, and the store resolves in order, so order holds.
+      const sends: Promise<void>[] = [];
       for (const row of rows) {
         const event = JSON.parse(row.json) as FleetEvent;
-        if (!visibleTo(event, this.sessionId, this.ctx.liveSessions)) continue;
-        try {
-          await this.send(event);
-        } catch {
-          // The session is closing; the event stays in the log for wait_for_events.
-          if (this.stopped.signal.aborted) return;
-        }
+        if (visibleTo(event, this.sessionId, this.ctx.liveSessions)) sends.push(this.send(event));
       }
+      const results = await Promise.allSettled(sends);
+      // A failed send means the session is closing; the events stay in the log for wait_for_events.
+      if (results.some((r) => r.status === 'rejected') && this.stopped.signal.aborted) return;
     }
   }
 

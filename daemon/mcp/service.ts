@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { Hono } from 'hono';
 import type { FleetContext, FleetPart } from '../context.js';
 import { LegacySseEndpoint } from './legacy-sse.js';
@@ -18,9 +19,17 @@ export class McpService {
     this.legacy = new LegacySseEndpoint(ctx, parts, this.sessions);
   }
 
+  /** What GET /status and fleet_status show about MCP. */
+  status(): Record<string, unknown> {
+    return { mcpSessions: this.sessions.size, mcpStreamsCutOff: this.streamable.cutOffs };
+  }
+
   /** Adds the MCP routes (behind the app's guard, auth and body limit). */
   mount(app: Hono): void {
-    app.on(['GET', 'POST', 'DELETE'], '/mcp', (c) => this.streamable.handle(c.req.raw));
+    app.on(['GET', 'POST', 'DELETE'], '/mcp', (c) => {
+      const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+      return this.streamable.handle(c.req.raw, () => outgoing?.destroy());
+    });
     app.get('/sse', () => this.legacy.open());
     app.post('/messages', (c) => this.legacy.post(c.req.raw, c.req.query('sessionId')));
   }

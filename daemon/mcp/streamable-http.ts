@@ -29,15 +29,27 @@ export class StreamableHttpEndpoint {
     private readonly store: McpMessageStore,
   ) {}
 
-  /** Routes one /mcp request. */
-  async handle(req: Request): Promise<Response> {
+  private get slowClient(): SlowClientLimit {
+    return { maxUnreadBytes: this.ctx.config.mcp.maxUnreadBytes, timeoutMs: this.ctx.config.mcp.slowClientTimeout };
+  }
+
+  /** GET streams cut off because their client stopped reading. */
+  cutOffs = 0;
+
+  /** Routes one /mcp request; `cutOff` ends the connection of a client that stopped reading. */
+  async handle(req: Request, cutOff: () => void = () => {}): Promise<Response> {
     const sid = req.headers.get('mcp-session-id') ?? undefined;
     if (req.method === 'POST') return this.post(req, sid);
     if (sid === undefined) return rpcError(400, RPC.notInitialized, 'Bad Request: missing Mcp-Session-Id header; POST an initialize request first');
     const session = this.sessions.get(sid) as StreamableSession | undefined;
     if (!session || session.kind !== 'streamable') return notFound();
     session.touch();
-    if (req.method === 'GET') return this.get(req, session);
+    if (req.method === 'GET') {
+      return this.get(req, session, () => {
+        this.cutOffs++;
+        cutOff();
+      });
+    }
     return session.transport.handleRequest(req);
   }
 
@@ -79,7 +91,7 @@ export class StreamableHttpEndpoint {
    * Opens (or resumes) the session's standalone stream. A plain GET replaces an open one
    * instead of failing with 409; a resume is checked to name an event of this session.
    */
-  private async get(req: Request, session: StreamableSession): Promise<Response> {
+  private async get(req: Request, session: StreamableSession, cutOff: () => void): Promise<Response> {
     const lastEventId = req.headers.get('last-event-id');
     let priming: number | undefined;
     if (lastEventId !== null) {
@@ -96,7 +108,7 @@ export class StreamableHttpEndpoint {
     if (!res.ok || !res.body) return res;
     session.pusher.start();
     const head = priming === undefined ? undefined : encoder.encode(`id: ${priming}\ndata: \n\n`);
-    return new Response(track(res.body, session, head), { status: res.status, headers: res.headers });
+    return new Response(track(res.body, session, head, this.slowClient, cutOff), { status: res.status, headers: res.headers });
   }
 }
 
@@ -104,31 +116,78 @@ function notFound(): Response {
   return rpcError(404, RPC.sessionNotFound, 'Session not found (expired, deleted, or fleetd restarted): initialize a new session');
 }
 
-/** Counts the session's open streams (idle expiry skips sessions with one) and prepends `head`. */
-function track(body: ReadableStream<Uint8Array>, session: McpSession, head: Uint8Array | undefined): ReadableStream<Uint8Array> {
+/** When to cut off a GET stream's client (config mcp.maxUnreadBytes / mcp.slowClientTimeout). */
+export interface SlowClientLimit {
+  maxUnreadBytes: number;
+  timeoutMs: number;
+}
+
+/**
+ * Relays the SDK's stream to the client: prepends `head`, counts the session's open
+ * streams (idle expiry skips sessions with one), and bounds memory. The SDK enqueues
+ * without backpressure, so this drains it into a counted buffer and cuts the client off
+ * when more than `maxUnreadBytes` stay unread for `timeoutMs` (a big replay to a live
+ * reader drains in far less); the client resumes with Last-Event-ID and the message store
+ * replays the rest.
+ */
+function track(body: ReadableStream<Uint8Array>, session: McpSession, head: Uint8Array | undefined, limit: SlowClientLimit, cutOff: () => void): ReadableStream<Uint8Array> {
   const reader = body.getReader();
+  const buffer: Uint8Array[] = head ? [head] : [];
+  let unread = head?.byteLength ?? 0;
+  let ended = false;
+  let wake: (() => void) | undefined;
   let open = true;
+  let stallTimer: NodeJS.Timeout | undefined;
   const done = () => {
     if (open) {
       open = false;
+      clearTimeout(stallTimer);
       session.openStreams--;
       session.touch();
     }
   };
   session.openStreams++;
+  const cutIfStillBehind = () => {
+    stallTimer = undefined;
+    if (!open || unread <= limit.maxUnreadBytes) return;
+    done();
+    void reader.cancel('client stopped reading');
+    cutOff();
+  };
+  void (async () => {
+    for (;;) {
+      const r = await reader.read().catch(() => ({ done: true as const, value: undefined }));
+      if (!open) return;
+      if (r.done) {
+        ended = true;
+      } else {
+        buffer.push(r.value);
+        unread += r.value.byteLength;
+        if (unread > limit.maxUnreadBytes && !stallTimer) stallTimer = setTimeout(cutIfStillBehind, limit.timeoutMs).unref();
+      }
+      wake?.();
+      if (ended) return;
+    }
+  })();
   return new ReadableStream<Uint8Array>({
-    start(controller) {
-      if (head) controller.enqueue(head);
-    },
     async pull(controller) {
-      const { done: end, value } = await reader.read().catch(() => ({ done: true, value: undefined }));
-      if (end) {
+      while (buffer.length === 0 && !ended && open) await new Promise<void>((r) => (wake = r));
+      const chunk = buffer.shift();
+      if (chunk) {
+        unread -= chunk.byteLength;
+        if (unread <= limit.maxUnreadBytes && stallTimer) {
+          clearTimeout(stallTimer); // caught up
+          stallTimer = undefined;
+        }
+        controller.enqueue(chunk);
+      } else {
         done();
         controller.close();
-      } else controller.enqueue(value);
+      }
     },
     cancel(reason) {
       done();
+      wake?.();
       return reader.cancel(reason);
     },
   });
