@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import Database from 'better-sqlite3';
 import type { EventStore, StreamId, EventId } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { GroupCommitter } from '../events/group-commit.js';
@@ -19,13 +19,23 @@ interface Row {
  * with empty text and never replayed as messages.
  */
 export class McpMessageStore {
+  private readonly db: Database.Database;
   private readonly writer: GroupCommitter<Row, number>;
   private readonly insert: Database.Statement;
 
+  /**
+   * Opens its own connection to fleet.db without fsync (synchronous=OFF): these rows are
+   * copies of durable fleet events and tool results for sessions that end with the process
+   * anyway, so paying an fsync per tool call and per notification would buy nothing.
+   */
   constructor(
-    private readonly db: Database.Database,
+    path: string,
     private readonly perSessionCap = 10_000,
   ) {
+    const db = (this.db = new Database(path));
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = OFF');
+    db.pragma('busy_timeout = 5000');
     db.exec(`
       CREATE TABLE IF NOT EXISTS mcp_messages (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -76,6 +86,12 @@ export class McpMessageStore {
     this.db
       .prepare('DELETE FROM mcp_messages WHERE session = ? AND id <= (SELECT id FROM mcp_messages WHERE session = ? ORDER BY id DESC LIMIT 1 OFFSET ?)')
       .run(session, session, this.perSessionCap);
+  }
+
+  /** Commits what is pending and closes the connection. */
+  close(): void {
+    this.writer.flush();
+    this.db.close();
   }
 
   /** The SDK-facing EventStore of one session (its id is known only after initialize). */

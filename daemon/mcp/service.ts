@@ -11,9 +11,10 @@ export class McpService {
   private readonly sessions: SessionTable;
   private readonly streamable: StreamableHttpEndpoint;
   private readonly legacy: LegacySseEndpoint;
+  private readonly store: McpMessageStore;
 
   constructor(ctx: FleetContext, parts: FleetPart[]) {
-    const store = new McpMessageStore(ctx.log.db);
+    const store = (this.store = new McpMessageStore(ctx.paths.db));
     this.sessions = new SessionTable(ctx, store, ctx.config.mcp.sessionIdle);
     this.streamable = new StreamableHttpEndpoint(ctx, parts, this.sessions, store);
     this.legacy = new LegacySseEndpoint(ctx, parts, this.sessions);
@@ -34,7 +35,9 @@ export class McpService {
     app.post('/messages', (c) => this.legacy.post(c.req.raw, c.req.query('sessionId')));
   }
 
-  closeAll(): Promise<void> {
-    return this.sessions.closeAll();
+  /** Ends every session and closes the message store. */
+  async closeAll(): Promise<void> {
+    await this.sessions.closeAll();
+    this.store.close();
   }
 }
