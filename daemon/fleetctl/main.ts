@@ -7,6 +7,7 @@ import { LEVELS, type FleetEvent } from '../../shared/events.js';
 import { resolveHome } from '../../shared/home.js';
 import { VERSION } from '../../shared/version.js';
 import { eventsCommand } from './events.js';
+import { membersCommand } from './members.js';
 
 type Global = { home?: string; url?: string; 'token-file'?: string };
 
@@ -94,9 +95,12 @@ await yargs(hideBin(process.argv))
           `  SSE streams:  ${s.sseStreams}`,
         ];
         if (s.mcpSessions !== undefined) lines.push(`  MCP sessions: ${s.mcpSessions}`);
+        const m = s.members as { total: number; online: number; offline: number; connecting: number } | undefined;
+        if (m) lines.push(`  members:      ${m.total} (${m.online} online, ${m.offline} offline${m.connecting ? `, ${m.connecting} connecting` : ''})`);
         process.stdout.write(`${lines.join('\n')}\n`);
       }),
   )
+  .command(membersCommand(clientOf, run))
   .demandCommand(1, 'name a command; see fleetctl --help')
   .strict()
   .version(VERSION)
