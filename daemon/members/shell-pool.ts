@@ -51,7 +51,7 @@ export class ShellPool {
 
   /** Opens the first driver ahead of need, so the first command does not pay for the session. */
   warm(): void {
-    if (this.drivers.size + this.opening === 0) this.openDriver();
+    if (this.drivers.size + this.opening === 0) void this.openDriver();
   }
 
   /** Drivers open, busy and queued commands: for member_detail. */
@@ -95,12 +95,15 @@ export class ShellPool {
       if (driver.closed) continue;
       void this.execute(driver, this.queue.shift()!);
     }
-    const wanted = this.queue.length - this.opening;
-    if (wanted > 0 && this.drivers.size + this.opening < this.opts.shellChannels) this.openDriver();
+    // Open drivers for the queue in parallel (each costs a session set-up), up to the cap.
+    while (this.queue.length > this.opening && this.drivers.size + this.opening < this.opts.shellChannels) {
+      if (!this.openDriver()) break;
+    }
   }
 
-  private openDriver(): void {
-    if (this.closedWith || !this.slots.tryAcquire()) return;
+  /** Starts opening a driver; false when no channel slot is free. */
+  private openDriver(): boolean {
+    if (this.closedWith || !this.slots.tryAcquire()) return false;
     this.opening++;
     ShellDriver.open(this.client).then(
       (driver) => {
@@ -130,6 +133,7 @@ export class ShellPool {
         }
       },
     );
+    return true;
   }
 
   /** Runs one job on a driver, stopping it when it overruns or is cancelled. */

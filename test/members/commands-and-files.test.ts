@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FleetdProcess } from '../helpers/fleetd.js';
+import { until, type FleetdProcess } from '../helpers/fleetd.js';
 import type { McpTestClient } from '../helpers/mcp.js';
 import { sshMember, startFleetd, textOf, waitForMemberEvent, type MemberResult } from '../helpers/members.js';
 import { Sshd } from '../helpers/sshd.js';
@@ -82,11 +82,23 @@ describe('three sshd members at once', () => {
     expect(big.stdout.endsWith('xEND\n')).toBe(true);
 
     const t0 = Date.now();
-    const slow = (await mcp.call<{ results: MemberResult[] }>('execute_command', { member: 'node-0', command: 'sleep 30', timeout_s: 1 })).results[0]!;
+    const pidFile = join(work, 'sleeper.pid');
+    // A grandchild of the command: stopping must reach the whole tree, not just the subshell.
+    const slow = (await mcp.call<{ results: MemberResult[] }>('execute_command', { member: 'node-0', command: `sleep 30 & echo $! > ${pidFile}; wait`, timeout_s: 1 })).results[0]!;
     expect(slow.stopped).toBe('timeout');
     expect(Date.now() - t0).toBeLessThan(10_000);
-    const after = (await mcp.call<{ results: MemberResult[] }>('execute_command', { member: 'node-0', command: 'pgrep -f "^sleep 30$" || echo none' })).results[0]!;
-    expect(after.stdout).toBe('none\n');
+    const sleeper = Number(readFileSync(pidFile, 'utf8'));
+    // Dead means gone from /proc, or a zombie waiting for its (new) parent to reap it.
+    const dead = () => {
+      try {
+        return / Z /.test(readFileSync(`/proc/${sleeper}/stat`, 'utf8').replace(/^.*\)/, ')'));
+      } catch {
+        return true;
+      }
+    };
+    await until(`sleep ${sleeper} to be stopped`, () => dead() || undefined, 5000);
+    const after = (await mcp.call<{ results: MemberResult[] }>('execute_command', { member: 'node-0', command: 'echo next' })).results[0]!;
+    expect(after.stdout).toBe('next\n');
   });
 
   it('copies files and folders to all members and back, with sizes and verified sha256', { timeout: 60_000 }, async () => {
