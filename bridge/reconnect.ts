@@ -4,6 +4,8 @@
  * do not knock on the restarted one in lockstep. `wake()` cuts a pause short (a request
  * just found the daemon gone, or the bridge is closing).
  */
+const URGENT_MS = 250;
+
 export class Reconnect {
   private step: number;
   private wakeUp: (() => void) | undefined;
@@ -21,9 +23,13 @@ export class Reconnect {
     return this.step;
   }
 
-  /** Sleeps one backoff step (or until woken), then doubles the step. */
-  async pause(): Promise<void> {
-    const ms = this.step * (0.5 + Math.random());
+  /**
+   * Sleeps one backoff step (or until woken), then doubles the step. `urgent` (a request
+   * is waiting for the daemon) caps the pause at a quarter second: a probe is one read of
+   * server.json and one refused connect, while the request's wait is someone's time.
+   */
+  async pause(urgent = false): Promise<void> {
+    const ms = (urgent ? Math.min(this.step, URGENT_MS) : this.step) * (0.5 + Math.random());
     this.step = Math.min(this.step * 2, this.maxMs);
     if (this.woken) {
       this.woken = false;

@@ -6,6 +6,7 @@ import { errorResponse, type JsonRpcMessage, type JsonRpcNotification, type Json
 import type { Log } from './log.js';
 import { deleteSession, newestEventId, openStream, parseMessages, postMessage, RESUME_HEADER, resumeAnswer, type Exchange } from './mcp-http.js';
 import { Reconnect } from './reconnect.js';
+import { SessionGate, type Session } from './session-gate.js';
 
 /** What the relay supplies so the upstream can replace a lost session on its own. */
 export interface UpstreamHooks {
@@ -19,15 +20,6 @@ export interface UpstreamHooks {
   sessionReplaced(generation: number): void;
 }
 
-interface Session {
-  id: string;
-  protocolVersion: string;
-  generation: number;
-  lost: boolean;
-}
-
-type State = 'idle' | 'ready' | 'away' | 'closed';
-
 /**
  * The fleetd side of the bridge: one MCP session at a time on /mcp, its GET stream held
  * open (Last-Event-ID resume, backoff with jitter), and transparent replacement of the
@@ -36,17 +28,14 @@ type State = 'idle' | 'ready' | 'away' | 'closed';
  * Requests wait for a usable session at most `waitTimeoutMs`.
  */
 export class Upstream {
-  private state: State = 'idle';
-  private session: Session | undefined;
+  private readonly gate: SessionGate;
   private endpoint: Endpoint | undefined;
   private initParams: Record<string, unknown> | undefined;
   /** Newest fleet event id when the first session began: the resume point if none was delivered. */
   private floor: number | undefined;
   private generation = 0;
   private streamEventId: string | undefined;
-  private lastFailure = 'fleetd has not answered yet';
   private internalIds = 0;
-  private waiters: (() => void)[] = [];
   private supervising = false;
   private readonly reconnect = new Reconnect();
   private readonly streamAbort = new AbortController();
@@ -56,7 +45,10 @@ export class Upstream {
     private readonly hooks: UpstreamHooks,
     private readonly log: Log,
     private readonly waitTimeoutMs: number,
-  ) {}
+  ) {
+    const hint = locator.notRunningMessage.replace(/^fleetd is not running on [^;]*; /, 'If it is not running, ');
+    this.gate = new SessionGate(log, () => this.trouble(), hint);
+  }
 
   /**
    * Opens the first session with the client's initialize request and returns fleetd's
@@ -74,14 +66,14 @@ export class Upstream {
         const answer = ex.answer ?? errorResponse(request.id, ex.rejection?.code ?? RPC.daemonRejected, ex.rejection?.message ?? `fleetd gave no answer to initialize (HTTP ${ex.status})`);
         if (answer.result && ex.sessionId) {
           this.endpoint = ep;
-          this.adopt({ id: ex.sessionId, protocolVersion: protocolOf(answer), generation: ++this.generation, lost: false });
+          this.gate.adopt({ id: ex.sessionId, protocolVersion: protocolOf(answer), generation: ++this.generation, lost: false });
           this.log.debug(`session ${ex.sessionId} on ${ep.url}`);
         }
         return answer;
       } catch (e) {
         if (!(e instanceof HttpFailure) || Date.now() > deadline) throw asBridgeError(e, ep);
         // server.json names a live daemon that refuses connections: it is starting or stopping.
-        this.lastFailure = e.message;
+        this.gate.lastFailure = e.message;
         await this.reconnect.pause();
       }
     }
@@ -94,20 +86,22 @@ export class Upstream {
    */
   async request(message: JsonRpcRequest, retryable: boolean, signal?: AbortSignal): Promise<void> {
     const deadline = Date.now() + this.waitTimeoutMs;
-    for (;;) {
-      const session = await this.usableSession(deadline, signal);
+    for (let attempt = 0; ; attempt++) {
+      // A daemon that keeps taking the stream but failing the request must not loop forever.
+      if (attempt > 0 && Date.now() > deadline) throw new BridgeError('timeout', `fleetd kept failing ${message.method} for ${Math.round(this.waitTimeoutMs / 1000)} s: ${this.gate.lastFailure}`);
+      const session = await this.gate.usable(deadline, this.waitTimeoutMs, signal);
       let ex: Exchange;
       try {
         ex = await postMessage(this.endpoint!, session, message, { onMessage: (m) => this.hooks.deliver(m), onAnswer: (m) => this.hooks.deliver(m) });
       } catch (e) {
         if (!(e instanceof HttpFailure)) throw e;
-        this.markAway(session, e.message);
+        this.gate.away(session, e.message);
         if (!e.delivered || retryable) continue;
         throw interrupted(message, e.message);
       }
       if (ex.answer) return;
       if (ex.status === 404) {
-        this.markLost(session, 'fleetd no longer knows the session');
+        this.gate.lost(session, 'fleetd no longer knows the session');
         continue; // it never reached a session, so sending it again is safe
       }
       if (ex.rejection) {
@@ -118,7 +112,7 @@ export class Upstream {
         const answer = await resumeAnswer(this.endpoint!, session, ex.lastEventId, message.id, (m) => this.hooks.deliver(m));
         if (answer) return this.hooks.deliver(answer);
       }
-      this.markAway(session, ex.broken ?? 'no answer');
+      this.gate.away(session, ex.broken ?? 'no answer');
       if (retryable) continue;
       throw interrupted(message, ex.broken ?? 'no answer');
     }
@@ -129,14 +123,19 @@ export class Upstream {
    * belongs to a session that is gone: a replacement session never asked for it.
    */
   async notify(message: JsonRpcNotification | JsonRpcResponse, generation?: number): Promise<boolean> {
-    const session = await this.usableSession(Date.now() + this.waitTimeoutMs);
+    let session: Session;
+    try {
+      session = await this.gate.usable(Date.now() + this.waitTimeoutMs, this.waitTimeoutMs);
+    } catch {
+      return false; // a notification has no one to tell: it is dropped, as after a restart
+    }
     if (generation !== undefined && generation !== session.generation) return false;
     try {
       const ex = await postMessage(this.endpoint!, session, message, { onMessage: (m) => this.hooks.deliver(m) });
-      if (ex.status === 404) this.markLost(session, 'fleetd no longer knows the session');
+      if (ex.status === 404) this.gate.lost(session, 'fleetd no longer knows the session');
       else if (ex.rejection) this.log.warn(`fleetd refused ${'method' in message ? message.method : 'a response'}: ${ex.rejection.message}`);
     } catch (e) {
-      if (e instanceof HttpFailure) this.markAway(session, e.message);
+      if (e instanceof HttpFailure) this.gate.away(session, e.message);
       return false;
     }
     if ('method' in message && message.method === 'notifications/initialized') this.supervise();
@@ -149,17 +148,16 @@ export class Upstream {
   }
 
   get initialized(): boolean {
-    return this.state !== 'idle';
+    return this.gate.started;
   }
 
   /** Stops everything and ends the daemon session (DELETE /mcp), bounded. */
   async close(): Promise<void> {
-    if (this.state === 'closed') return;
-    const session = this.session;
-    this.state = 'closed';
+    if (this.gate.closed) return;
+    const session = this.gate.session;
+    this.gate.close();
     this.streamAbort.abort();
     this.reconnect.wake();
-    this.wakeWaiters();
     if (session && !session.lost && this.endpoint) {
       const status = await deleteSession(this.endpoint, session);
       this.log.debug(`ended session ${session.id} (DELETE answered ${status ?? 'nothing'})`);
@@ -174,8 +172,8 @@ export class Upstream {
   }
 
   private async superviseLoop(): Promise<void> {
-    while (this.state !== 'closed') {
-      const session = this.session!;
+    while (!this.gate.closed) {
+      const session = this.gate.session!;
       try {
         if (session.lost) {
           await this.replaceSession(session);
@@ -188,14 +186,14 @@ export class Upstream {
           res.body.resume();
           // 400: the daemon cannot resume from our id; a fresh session with the fleet cursor loses nothing.
           if (res.status === 400) void deleteSession(this.endpoint, session);
-          this.markLost(session, res.status === 404 ? 'fleetd no longer knows the session' : 'fleetd cannot resume the stream');
+          this.gate.lost(session, res.status === 404 ? 'fleetd no longer knows the session' : 'fleetd cannot resume the stream');
           continue;
         }
         if (res.status !== 200) {
           res.body.resume();
           throw new Error(`GET /mcp answered HTTP ${res.status}`);
         }
-        this.setReady(session);
+        this.gate.open(session);
         const opened = Date.now();
         for await (const sse of sseMessages(res.body)) {
           if (sse.id !== undefined) this.streamEventId = sse.id;
@@ -203,16 +201,16 @@ export class Upstream {
         }
         // A clean end (daemon stopping, stream replaced): reconnect, quickly unless it flaps.
         if (Date.now() - opened > 1000) this.reconnect.reset();
-        this.lastFailure = 'the event stream ended';
+        this.gate.lastFailure = 'the event stream ended';
         this.log.debug('event stream ended; reconnecting');
       } catch (e) {
-        if (this.isClosed()) return;
+        if (this.gate.closed) return;
         const why = e instanceof Error ? e.message : String(e);
-        if (!session.lost) this.markAway(session, why);
-        else this.lastFailure = why;
+        if (!session.lost) this.gate.away(session, why);
+        else this.gate.lastFailure = why;
         this.log.debug(`fleetd unavailable (${why}); retrying in about ${this.reconnect.nextDelayMs} ms`);
       }
-      await this.reconnect.pause();
+      await this.reconnect.pause(this.gate.waiting);
     }
   }
 
@@ -239,76 +237,14 @@ export class Upstream {
     this.generation = next.generation;
     this.streamEventId = undefined;
     this.hooks.sessionReplaced(next.generation);
-    this.adopt(next);
+    this.gate.adopt(next);
     this.log.debug(`fleetd restarted: new session ${next.id} on ${ep.url}, replaying fleet events after ${after ?? 'its newest'} (replaced ${old.id})`);
   }
 
-  /** A method, not a field read, so TypeScript does not narrow it away across awaits. */
-  private isClosed(): boolean {
-    return this.state === 'closed';
-  }
-
-  private adopt(session: Session): void {
-    this.session = session;
-    this.setReady(session);
-  }
-
-  /** Waits for a session that can take requests, at most until `deadline`. */
-  private async usableSession(deadline: number, signal?: AbortSignal): Promise<Session> {
-    for (;;) {
-      if (this.state === 'closed') throw new BridgeError('closed', 'fleet-bridge is shutting down');
-      if (signal?.aborted) throw new BridgeError('cancelled', 'cancelled by the client');
-      if (this.state === 'ready' && this.session && !this.session.lost) return this.session;
-      if (this.state === 'idle') throw new BridgeError('not_running', 'no MCP session yet: initialize first', RPC.notInitialized);
-      const left = deadline - Date.now();
-      if (left <= 0) {
-        throw new BridgeError('timeout', `fleetd is not reachable (${this.lastFailure}); gave up after waiting ${Math.round(this.waitTimeoutMs / 1000)} s. ${this.locator.notRunningMessage.replace(/^fleetd is not running on [^;]*; /, 'If it is not running, ')}`);
-      }
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          signal?.removeEventListener('abort', done);
-          resolve();
-        };
-        const timer = setTimeout(done, left);
-        signal?.addEventListener('abort', done, { once: true });
-        this.waiters.push(done);
-      });
-    }
-  }
-
-  private setReady(session: Session): void {
-    if (this.state === 'closed' || this.session !== session) return;
-    if (this.state !== 'ready') this.log.debug(`connected to fleetd (session ${session.id})`);
-    this.state = 'ready';
-    this.wakeWaiters();
-  }
-
-  /** The daemon stopped answering: requests wait, and the supervisor probes again now. */
-  private markAway(session: Session, why: string): void {
-    this.lastFailure = why;
-    if (this.session !== session || this.state !== 'ready') return;
-    this.state = 'away';
-    this.log.debug(`lost fleetd (${why})`);
+  /** Someone found fleetd unusable, or is waiting for it: probe now. */
+  private trouble(): void {
     this.reconnect.wake();
-    this.supervise();
-  }
-
-  /** The daemon no longer knows the session: the supervisor replaces it. */
-  private markLost(session: Session, why: string): void {
-    if (session.lost) return;
-    session.lost = true;
-    this.lastFailure = why;
-    if (this.session === session && this.state !== 'closed') this.state = 'away';
-    this.log.debug(`session ${session.id} lost (${why})`);
-    this.reconnect.wake();
-    this.supervise();
-  }
-
-  private wakeWaiters(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const w of waiters) w();
+    if (this.gate.session) this.supervise();
   }
 
   private internalId(): string {

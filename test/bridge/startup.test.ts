@@ -60,14 +60,21 @@ describe('fleet-bridge start-up', () => {
     expect(existsSync(join(home, 'logs', 'fleetd.log'))).toBe(true);
     const status = await b.call<{ mcpSessions: number }>('fleet_status');
     expect(status.mcpSessions).toBe(1);
-    // It is detached: closing the bridge leaves the daemon running.
+
+    // When that daemon dies, the next call starts another one and goes through.
+    process.kill(info.pid, 'SIGKILL');
+    await until('the first fleetd to die', () => !isProcessAlive(info.pid));
+    await b.call('fleet_status');
+    const again = JSON.parse(readFileSync(join(home, 'server.json'), 'utf8')) as { pid: number; url: string };
+    expect(again.pid).not.toBe(info.pid);
+    expect(isProcessAlive(again.pid)).toBe(true);
+
+    // It is detached: closing the bridge ends the session and leaves the daemon running.
     await b.close();
-    await until('the bridge session to end', async () => {
-      const token = readFileSync(join(home, 'token'), 'utf8').trim();
-      const s = (await (await fetch(`${info.url}/status`, { headers: { authorization: `Bearer ${token}` } })).json()) as { mcpSessions: number };
-      return s.mcpSessions === 0;
-    });
-    expect(isProcessAlive(info.pid)).toBe(true);
+    const token = readFileSync(join(home, 'token'), 'utf8').trim();
+    const s = (await (await fetch(`${again.url}/status`, { headers: { authorization: `Bearer ${token}` } })).json()) as { mcpSessions: number };
+    expect(s.mcpSessions).toBe(0);
+    expect(isProcessAlive(again.pid)).toBe(true);
   });
 
   it('--help explains the options and exits 0; a bad option exits 2 with the reason', async () => {
