@@ -30,6 +30,7 @@ const MembersConfigSchema = z
     shellChannels: z.number().int().min(1).max(9).default(4),
     outputLimit: z.number().int().min(1024).max(64 * 1024 * 1024).default(64 * 1024),
     commandTimeout: duration.prefault(50),
+    longCommand: duration.prefault(60),
     killGrace: duration.prefault(2),
   })
   .strict()

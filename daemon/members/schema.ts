@@ -79,7 +79,12 @@ export const ExecuteShape = {
   ...TargetShape,
   command: z.string().min(1).max(256 * 1024).describe('shell command (POSIX sh), run in a fresh subshell with stdin from /dev/null'),
   cwd: z.string().min(1).max(4096).optional().describe('working directory on the member (default: the login directory; ~/ works)'),
-  timeout_s: z.number().positive().max(86_400).optional().describe('stop the command after this many seconds (default from config, 50)'),
+  timeout_s: z
+    .number()
+    .positive()
+    .max(86_400)
+    .optional()
+    .describe('stop the command after this many seconds (default 50); above 60 it runs on an SSH channel of its own instead of a pooled shell'),
   env: z.record(envName, z.string().max(64 * 1024)).optional().describe('extra environment variables for this command'),
 };
 export const ExecuteInput = z.object(ExecuteShape).strict();

@@ -9,6 +9,8 @@ export interface MemberSettings {
   channels: number;
   outputLimit: number;
   commandTimeoutMs: number;
+  /** Commands allowed longer than this run on a channel of their own instead of a pooled shell. */
+  longCommandMs: number;
 }
 
 /** Reads config.members (durations are already milliseconds). */
@@ -24,5 +26,6 @@ export function memberSettings(c: Config['members']): MemberSettings {
     channels: c.channels,
     outputLimit: c.outputLimit,
     commandTimeoutMs: c.commandTimeout,
+    longCommandMs: c.longCommand,
   };
 }

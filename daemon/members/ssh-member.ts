@@ -2,6 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Client } from 'ssh2';
 import { FleetError } from '../errors.js';
 import { ChannelSlots } from './channel-slots.js';
+import { runOnOwnChannel } from './own-channel.js';
 import { remoteSha256 } from './checksums.js';
 import { addressOf, MemberLink } from './connection.js';
 import type { CommandSpec } from './framing.js';
@@ -104,16 +105,26 @@ export class SshMember implements MemberRuntime {
     const startedAt = performance.now();
     const s = await this.current();
     try {
-      return toOutcome(await s.pool.run(spec, opts), startedAt);
+      // Work expected to run long gets its own channel rather than holding a pooled shell.
+      const r =
+        opts.timeoutMs > this.settings.longCommandMs
+          ? await runOnOwnChannel(s.client, s.slots, spec, { ...opts, outputLimit: this.settings.outputLimit, killGraceMs: this.settings.pool.killGraceMs })
+          : await s.pool.run(spec, opts);
+      return toOutcome(r, startedAt);
     } catch (e) {
       throw await this.explain(e, s, startedAt);
     }
   }
 
-  /** Runs a helper command and returns its stdout (for checksums). */
+  /** Runs a helper command on a pooled shell (however long it may take) and returns its stdout. */
   private async runText(command: string): Promise<string> {
-    const r = await this.run({ command }, { timeoutMs: CHECKSUM_TIMEOUT_MS });
-    return r.stdout;
+    const startedAt = performance.now();
+    const s = await this.current();
+    try {
+      return (await s.pool.run({ command }, { timeoutMs: CHECKSUM_TIMEOUT_MS })).stdout.text();
+    } catch (e) {
+      throw await this.explain(e, s, startedAt);
+    }
   }
 
   private async transfer(direction: 'send' | 'fetch', items: TransferItem[]): Promise<TransferredFile[]> {

@@ -1,12 +1,21 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until, type FleetdProcess } from '../helpers/fleetd.js';
 import type { McpTestClient } from '../helpers/mcp.js';
-import { sshMember, startFleetd, textOf, waitForMemberEvent, type MemberResult } from '../helpers/members.js';
+import { LONG_TIMEOUT_S, sshMember, startFleetd, textOf, waitForMemberEvent, type MemberResult } from '../helpers/members.js';
 import { Sshd } from '../helpers/sshd.js';
+
+/** Gone from /proc, or a zombie waiting for its (new) parent to reap it. */
+function processGone(pid: number): boolean {
+  try {
+    return / Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\)/, ')'));
+  } catch {
+    return true;
+  }
+}
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -88,17 +97,27 @@ describe('three sshd members at once', () => {
     expect(slow.stopped).toBe('timeout');
     expect(Date.now() - t0).toBeLessThan(10_000);
     const sleeper = Number(readFileSync(pidFile, 'utf8'));
-    // Dead means gone from /proc, or a zombie waiting for its (new) parent to reap it.
-    const dead = () => {
-      try {
-        return / Z /.test(readFileSync(`/proc/${sleeper}/stat`, 'utf8').replace(/^.*\)/, ')'));
-      } catch {
-        return true;
-      }
-    };
-    await until(`sleep ${sleeper} to be stopped`, () => dead() || undefined, 5000);
+    await until(`sleep ${sleeper} to be stopped`, () => processGone(sleeper) || undefined, 5000);
     const after = (await mcp.call<{ results: MemberResult[] }>('execute_command', { member: 'node-0', command: 'echo next' })).results[0]!;
     expect(after.stdout).toBe('next\n');
+  });
+
+  it('runs long commands (timeout_s above longCommand) on a channel of their own, stopped when the caller cancels', { timeout: 60_000 }, async () => {
+    const pidOf = async (timeout_s: number) => (await mcp.call<{ results: MemberResult[] }>('execute_command', { member: 'node-2', command: 'echo "$$"', timeout_s })).results[0]!.stdout;
+    // Pooled commands share a long-lived driver shell ($$ is its pid); each own-channel run is a new session.
+    expect(await pidOf(5)).toBe(await pidOf(5));
+    expect(await pidOf(LONG_TIMEOUT_S)).not.toBe(await pidOf(LONG_TIMEOUT_S));
+    const long = (await mcp.call<{ results: MemberResult[] }>('execute_command', { member: 'node-2', command: 'echo out; echo err >&2; exit 4', cwd: '/tmp', timeout_s: LONG_TIMEOUT_S })).results[0]!;
+    expect(long).toMatchObject({ exitCode: 4, stdout: 'out\n', stderr: 'err\n' });
+
+    const pidFile = join(work, 'long-sleeper.pid');
+    const controller = new AbortController();
+    const call = mcp.client.callTool({ name: 'execute_command', arguments: { member: 'node-2', command: `sleep 30 & echo $! > ${pidFile}; wait`, timeout_s: LONG_TIMEOUT_S } }, undefined, { signal: controller.signal });
+    await until('the long command to start', () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '' ? true : undefined);
+    controller.abort();
+    await expect(call).rejects.toThrow(/abort/i);
+    const sleeper = Number(readFileSync(pidFile, 'utf8'));
+    await until(`sleep ${sleeper} to be stopped after the cancel`, () => processGone(sleeper) || undefined, 10_000);
   });
 
   it('copies files and folders to all members and back, with sizes and verified sha256', { timeout: 60_000 }, async () => {

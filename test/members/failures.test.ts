@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until, type FleetdProcess } from '../helpers/fleetd.js';
 import type { McpTestClient } from '../helpers/mcp.js';
-import { KEEPALIVE_WINDOW_MS, sshMember, startFleetd, textOf, waitForMemberEvent, type MemberResult } from '../helpers/members.js';
+import { KEEPALIVE_WINDOW_MS, LONG_TIMEOUT_S, sshMember, startFleetd, textOf, waitForMemberEvent, type MemberResult } from '../helpers/members.js';
 import { Sshd } from '../helpers/sshd.js';
 
 describe('member failures during work', () => {
@@ -53,9 +53,9 @@ describe('member failures during work', () => {
     await waitForMemberEvent(mcp, 'beta', 'member.online', { count: 2 });
   });
 
-  it('a dead link mid-command ends the command with an error after the keepalive window, not a hang', { timeout: 60_000 }, async () => {
+  it('a dead link mid-command (a long one, on its own channel) ends it with an error after the keepalive window, not a hang', { timeout: 60_000 }, async () => {
     const flag = startedFlag('dead-link');
-    const call = mcp.raw('execute_command', { member: 'alpha', command: `touch ${flag}; sleep 20`, timeout_s: 40 });
+    const call = mcp.raw('execute_command', { member: 'alpha', command: `touch ${flag}; sleep 20`, timeout_s: LONG_TIMEOUT_S });
     await until("alpha's command to start", () => existsSync(flag));
     const t0 = Date.now();
     a.freeze(true);

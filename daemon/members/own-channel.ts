@@ -1,0 +1,81 @@
+import type { Client, ClientChannel } from 'ssh2';
+import type { ChannelSlots } from './channel-slots.js';
+import { runOnExecChannel } from './exec-channel.js';
+import { commandBody, newMarker, shellQuote, type CommandSpec } from './framing.js';
+import { CappedOutput } from './output-cap.js';
+import { DriverClosedError, openExecChannel } from './shell-driver.js';
+import type { PooledRun } from './shell-pool.js';
+import { killTreeScript } from './tree-kill.js';
+
+/**
+ * Runs one long command on an SSH channel of its own, so it does not hold one of the few
+ * pooled shells for minutes; a new session costs ~100 ms, nothing against a long run.
+ * The wrapper first prints a random marker and its pid (then execs the command in that
+ * same process), so a timeout can stop the whole process tree like a pooled command's.
+ * Rejects with DriverClosedError when the channel ends without an exit status (connection lost).
+ */
+export async function runOnOwnChannel(
+  client: Client,
+  slots: ChannelSlots,
+  spec: CommandSpec,
+  opts: { timeoutMs: number; signal?: AbortSignal; outputLimit: number; killGraceMs: number },
+): Promise<PooledRun> {
+  const marker = newMarker();
+  const inner = `printf '%s %s\\n' '${marker}' "$$"; exec /bin/sh -c ${shellQuote(commandBody(spec))}`;
+  await slots.acquire();
+  let channel: ClientChannel;
+  try {
+    channel = await openExecChannel(client, `exec /bin/sh -c ${shellQuote(inner)}`);
+  } catch (e) {
+    slots.release();
+    throw e;
+  }
+  const stdout = new CappedOutput(opts.outputLimit);
+  const stderr = new CappedOutput(opts.outputLimit);
+  let pid = 0;
+  let header = '';
+  let exitCode: number | null | undefined;
+  let stopped: PooledRun['stopped'];
+  channel.on('data', (d: Buffer) => {
+    if (pid) return stdout.push(d);
+    header += d.toString('latin1');
+    const nl = header.indexOf('\n');
+    if (nl < 0) return;
+    pid = Number(new RegExp(`^${marker} (\\d+)$`).exec(header.slice(0, nl))?.[1] ?? -1);
+    stdout.push(Buffer.from(header.slice(nl + 1), 'latin1'));
+  });
+  channel.stderr.on('data', (d: Buffer) => stderr.push(d));
+  channel.on('exit', (code: number | null, signal?: string) => {
+    exitCode = code ?? (signal ? null : exitCode);
+  });
+  channel.on('error', () => undefined);
+  channel.end(); // stdin: empty
+
+  const closed = new Promise<void>((resolve) => channel.on('close', () => resolve()));
+  const stop = async (why: 'timeout' | 'cancelled') => {
+    if (stopped) return;
+    stopped = why;
+    const finished = () => Promise.race([closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), opts.killGraceMs).unref())]);
+    for (const sig of ['TERM', 'KILL'] as const) {
+      if (pid > 1) {
+        const script = `${killTreeScript(pid, sig)}\nkill -s ${sig} ${pid} 2>/dev/null; true`;
+        await runOnExecChannel(client, slots, script, { outputLimit: 4096, timeoutMs: opts.killGraceMs }).catch(() => undefined);
+      }
+      if (await finished()) return;
+    }
+    channel.close();
+  };
+  const timer = setTimeout(() => void stop('timeout'), opts.timeoutMs);
+  const onAbort = () => void stop('cancelled');
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  if (opts.signal?.aborted) onAbort();
+  try {
+    await closed;
+  } finally {
+    clearTimeout(timer);
+    opts.signal?.removeEventListener('abort', onAbort);
+    slots.release();
+  }
+  if (exitCode === undefined && !stopped) throw new DriverClosedError();
+  return { stdout, stderr, exitCode: exitCode ?? null, ...(stopped ? { stopped } : {}) };
+}
