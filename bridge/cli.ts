@@ -24,7 +24,7 @@ const OPTIONS = {
   home: { type: 'string', describe: 'fleetd state folder whose server.json and token locate the daemon (default ~/.fleet; env FLEET_HOME)' },
   url: { type: 'string', describe: 'fleetd base URL, e.g. http://127.0.0.1:7411, instead of server.json (env FLEET_URL)' },
   'token-file': { type: 'string', describe: 'file holding the bearer token (default FLEET_HOME/token; env FLEET_TOKEN holds the token itself)' },
-  autostart: { type: 'boolean', describe: 'start fleetd on --home (detached, log in FLEET_HOME/logs/fleetd.log) when none runs, also after it dies' },
+  autostart: { type: 'boolean', describe: 'start fleetd on --home (detached, log in FLEET_HOME/logs/fleetd.log) when none runs, also after it dies; not with --url' },
   'wait-timeout': { type: 'string', describe: `how long a request waits for an absent fleetd before it fails: seconds or a duration like 90s, 2m (default ${DEFAULT_WAIT})` },
   channel: { type: 'boolean', describe: 'Claude Code channel mode: declare experimental "claude/channel" and also send each fleet event as notifications/claude/channel, so it reaches the model' },
   verbose: { type: 'boolean', describe: 'print connection and session diagnostics on stderr (errors are always printed)' },

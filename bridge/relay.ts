@@ -99,7 +99,7 @@ export class Relay {
       .catch((e: unknown) => {
         if (e instanceof BridgeError && e.code === 'cancelled') return;
         const err = e instanceof BridgeError ? e : new BridgeError('rejected', `internal error: ${(e as Error).message}`, RPC.internalError);
-        if (err.code !== 'timeout' && err.code !== 'interrupted') this.log.error(err.message);
+        this.log.error(`${req.method} failed: ${err.message}`);
         this.client.send(errorResponse(req.id, err.rpcCode, err.message));
       })
       .finally(() => {

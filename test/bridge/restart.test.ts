@@ -69,11 +69,12 @@ describe('fleet-bridge across fleetd restarts', () => {
     await bridge.waitForEvents('a live event on the new session', (ev) => ev.some((e) => e.id === live));
   });
 
-  it('survives two restarts in a row and keeps the client\'s logging level', async () => {
+  it('survives a kill -9 and then a clean stop, and keeps the client\'s logging level', async () => {
     const { fleetd, bridge } = await setup();
     await bridge.client.setLoggingLevel('warning');
     for (let round = 0; round < 2; round++) {
-      await fleetd.kill9();
+      if (round === 0) await fleetd.kill9();
+      else expect(await fleetd.stop()).toBe(0);
       await fleetd.start();
       const info = await publish(fleetd, 'level.check', `info ${round} (below the level)`);
       const warn = ((await (await fleetd.publish('level.check', `warning ${round}`, { level: 'warning' })).json()) as { id: number }).id;
