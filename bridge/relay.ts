@@ -3,6 +3,7 @@ import type { DaemonLocator } from './daemon-locator.js';
 import { BridgeError, RPC } from './errors.js';
 import { errorResponse, idKey, type Classified, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from './jsonrpc.js';
 import type { Log } from './log.js';
+import { ResumeCursor } from './resume-cursor.js';
 import { RetryPolicy } from './retry-policy.js';
 import { Upstream, type UpstreamHooks } from './upstream.js';
 
@@ -20,6 +21,8 @@ export interface ClientSink {
 
 interface PendingRequest {
   method: string;
+  /** The tool, for tools/call. */
+  tool?: string;
   /** Aborts the wait for a session (the client cancelled); a posted request is cancelled by fleetd. */
   abort: AbortController;
 }
@@ -39,7 +42,7 @@ export class Relay {
   private readonly pending = new Map<string, PendingRequest>();
   /** Server-to-client requests awaiting the client's answer, by id, with their session generation. */
   private readonly serverRequests = new Map<string, { id: string | number; generation: number }>();
-  private lastDeliveredEventId: number | undefined;
+  private readonly cursor = new ResumeCursor();
   private setLevelParams: Record<string, unknown> | undefined;
   /** Set while the client's initialize is in flight: messages behind it wait their turn. */
   private initializing: Promise<void> | undefined;
@@ -52,7 +55,8 @@ export class Relay {
   ) {
     const hooks: UpstreamHooks = {
       deliver: (m) => this.fromDaemon(m),
-      lastDeliveredEventId: () => this.lastDeliveredEventId,
+      firstSession: (newest) => this.cursor.setFloor(newest),
+      resumeAfter: () => this.cursor.resumeAfter(),
       replayOnNewSession: () => (this.setLevelParams ? [{ jsonrpc: '2.0', id: 0, method: 'logging/setLevel', params: this.setLevelParams }] : []),
       sessionReplaced: (generation) => this.cancelStaleServerRequests(generation),
     };
@@ -92,7 +96,8 @@ export class Relay {
     if (req.method === 'logging/setLevel') this.setLevelParams = req.params;
     const key = idKey(req.id);
     if (this.pending.has(key)) return this.client.send(errorResponse(req.id, RPC.invalidRequest, `Invalid Request: id ${JSON.stringify(req.id)} is already in use by an open request`));
-    const entry: PendingRequest = { method: req.method, abort: new AbortController() };
+    const tool = req.method === 'tools/call' && typeof req.params?.name === 'string' ? req.params.name : undefined;
+    const entry: PendingRequest = { method: req.method, tool, abort: new AbortController() };
     this.pending.set(key, entry);
     this.upstream
       .request(req, this.retry.retryable(req), entry.abort.signal)
@@ -154,6 +159,7 @@ export class Relay {
       if (!entry) return this.log.debug(`dropped an answer to ${JSON.stringify(m.id)}: no such open request`);
       this.pending.delete(idKey(m.id));
       if (entry.method === 'tools/list') this.retry.learnTools(m.result);
+      if (entry.tool === 'wait_for_events' && m.result) this.cursor.noteWaitAnswer(m.result.structuredContent);
       return this.client.send(m);
     }
     if ('id' in m) {
@@ -163,8 +169,7 @@ export class Relay {
     const event = fleetEventOf(m);
     if (event) {
       // Replays after a restart may overlap what was delivered: ids only ever go up.
-      if (this.lastDeliveredEventId !== undefined && event.id <= this.lastDeliveredEventId) return this.log.debug(`dropped duplicate fleet event ${event.id}`);
-      this.lastDeliveredEventId = event.id;
+      if (!this.cursor.acceptPushed(event.id)) return this.log.debug(`dropped fleet event ${event.id}: already delivered`);
       this.client.send(m);
       if (this.opts.channel) this.client.send(channelNotification(event));
       return;

@@ -12,8 +12,10 @@ import { SessionGate, type Session } from './session-gate.js';
 export interface UpstreamHooks {
   /** Every message fleetd sends toward the client, in arrival order. */
   deliver(message: JsonRpcMessage): void;
-  /** The fleet event id a replacement session pushes after: the last one delivered. */
-  lastDeliveredEventId(): number | undefined;
+  /** fleetd's newest event id just before the first session began (undefined if it did not say). */
+  firstSession(newestEventId: number | undefined): void;
+  /** The fleet event id a replacement session resumes after. */
+  resumeAfter(): number | undefined;
   /** Requests to repeat on a replacement session before its stream opens (logging/setLevel). */
   replayOnNewSession(): JsonRpcRequest[];
   /** A replacement session took over; requests the old one sent can no longer be answered. */
@@ -31,8 +33,6 @@ export class Upstream {
   private readonly gate: SessionGate;
   private endpoint: Endpoint | undefined;
   private initParams: Record<string, unknown> | undefined;
-  /** Newest fleet event id when the first session began: the resume point if none was delivered. */
-  private floor: number | undefined;
   private generation = 0;
   private streamEventId: string | undefined;
   private internalIds = 0;
@@ -60,8 +60,9 @@ export class Upstream {
     for (;;) {
       const ep = await this.locator.locate();
       try {
-        this.floor = await newestEventId(ep);
-        if (this.floor === undefined) this.log.warn(`fleetd at ${ep.url} did not report its newest event id; after a restart, events from the outage may be missed until one arrives`);
+        const newest = await newestEventId(ep);
+        this.hooks.firstSession(newest);
+        if (newest === undefined) this.log.warn(`fleetd at ${ep.url} did not report its newest event id; after a restart, events from the outage may be missed until one arrives`);
         const ex = await postMessage(ep, {}, request, { onMessage: (m) => this.hooks.deliver(m) });
         const answer = ex.answer ?? errorResponse(request.id, ex.rejection?.code ?? RPC.daemonRejected, ex.rejection?.message ?? `fleetd gave no answer to initialize (HTTP ${ex.status})`);
         if (answer.result && ex.sessionId) {
@@ -217,7 +218,7 @@ export class Upstream {
   /** Re-initializes on the daemon now running and swaps the new session in. */
   private async replaceSession(old: Session): Promise<void> {
     const ep = await this.locator.locate();
-    const after = this.hooks.lastDeliveredEventId() ?? this.floor;
+    const after = this.hooks.resumeAfter();
     const init: JsonRpcRequest = { jsonrpc: '2.0', id: this.internalId(), method: 'initialize', params: this.initParams };
     let ex = await postMessage(ep, {}, init, { onMessage: () => undefined, headers: after === undefined ? undefined : { [RESUME_HEADER]: String(after) } });
     if (!ex.answer && after !== undefined && ex.status === 400 && ex.rejection?.message.includes(RESUME_HEADER)) {

@@ -69,6 +69,31 @@ describe('fleet-bridge across fleetd restarts', () => {
     await bridge.waitForEvents('a live event on the new session', (ev) => ev.some((e) => e.id === live));
   });
 
+  it('a client reading with wait_for_events (ignoring pushes) misses nothing across a restart', async () => {
+    const { fleetd, bridge } = await setup();
+    type Waited = { events: { id: number }[]; cursor: number };
+    const p1 = await publish(fleetd, 'reader.one', 'read by wait_for_events');
+    const first = await bridge.call<Waited>('wait_for_events', { timeout_s: 10 });
+    expect(first.events.map((e) => e.id)).toContain(p1);
+    // Pushed to the client, but not yet read through wait_for_events: the session cursor lags.
+    const p2 = await publish(fleetd, 'reader.two', 'pushed only');
+    const p3 = await publish(fleetd, 'reader.three', 'pushed only');
+    await bridge.waitForEvents('the pushes', (ev) => ev.some((e) => e.id === p3));
+    await fleetd.kill9();
+    await fleetd.start();
+    const p4 = await publish(fleetd, 'reader.four', 'after the restart');
+    const read: number[] = [];
+    while (!read.includes(p4)) read.push(...(await bridge.call<Waited>('wait_for_events', { timeout_s: 10 })).events.map((e) => e.id));
+    expect(read).toEqual(expect.arrayContaining([p2, p3, p4]));
+    expect(read.every((id) => id > first.cursor)).toBe(true);
+    expect(read).toEqual([...new Set(read)].sort((a, b) => a - b));
+    // Resuming from the older cursor re-sends pushes the client has; none reaches it twice.
+    const p5 = await publish(fleetd, 'reader.five', 'live');
+    await bridge.waitForEvents('a live push', (ev) => ev.some((e) => e.id === p5));
+    const pushed = bridge.events.map((e) => e.id);
+    expect(pushed).toEqual([...new Set(pushed)].sort((a, b) => a - b));
+  });
+
   it('survives a kill -9 and then a clean stop, and keeps the client\'s logging level', async () => {
     const { fleetd, bridge } = await setup();
     await bridge.client.setLoggingLevel('warning');
