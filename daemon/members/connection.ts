@@ -43,6 +43,8 @@ export class MemberLink {
   lastLoss: LinkFailure | undefined;
   /** The host key seen on the current connection. */
   hostKey: HostKeyInfo | undefined;
+  /** True when that key was trusted on first use (nothing was stored for the member yet). */
+  hostKeyFirstUse = false;
   connectedAt: number | undefined;
   nextAttemptAt: number | undefined;
   private attempting = false;
@@ -221,6 +223,7 @@ export class MemberLink {
             return false;
           }
           this.hostKey = verdict.key;
+          this.hostKeyFirstUse = verdict.kind === 'first-use';
           return true;
         },
       };

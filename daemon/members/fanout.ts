@@ -14,7 +14,7 @@ export function resolveTargets(registry: MemberRegistry, t: Targets): string[] {
   const all = t.member === 'all' || t.members === 'all';
   if (all) {
     const names = registry.names();
-    if (names.length === 0) throw registry.unknown('all');
+    if (names.length === 0) throw new FleetError('no_members', 'no members are registered yet; add one with register_member (or `fleetctl members add`)', 404);
     return names;
   }
   const wanted = t.member !== undefined ? [t.member] : Array.isArray(t.members) ? t.members : [];

@@ -25,7 +25,7 @@ export interface RuntimeState {
   connecting?: boolean;
   nextAttemptAt?: string;
   connectedAt?: string;
-  hostKey?: { type: string; fingerprint: string };
+  hostKey?: { type: string; fingerprint: string; firstUse: boolean };
   channels?: { open: number; capacity: number; shells: number; busy: number; queued: number };
 }
 

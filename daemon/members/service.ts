@@ -44,7 +44,13 @@ export class MembersService {
     const base = { member: record.name, kind: record.kind, address: where, previous: t.from, since: t.since };
     if (t.to === 'online') {
       const hostKey = runtime.state().hostKey;
-      this.emit({ topic: 'member.online', subject: record.name, message: `✓ member ${record.name} is online (${where})`, data: { ...base, state: 'online', ...(hostKey ? { hostKey: hostKey.fingerprint } : {}) } });
+      const tofu = hostKey?.firstUse ? `; host key ${hostKey.type} ${hostKey.fingerprint} trusted on first use` : '';
+      this.emit({
+        topic: 'member.online',
+        subject: record.name,
+        message: `✓ member ${record.name} is online (${where})${tofu}`,
+        data: { ...base, state: 'online', ...(hostKey ? { hostKey: hostKey.fingerprint, hostKeyFirstUse: hostKey.firstUse } : {}) },
+      });
       return;
     }
     const f = t.failure;

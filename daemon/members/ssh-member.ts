@@ -162,7 +162,7 @@ export class SshMember implements MemberRuntime {
       ...(this.link.connecting ? { connecting: true } : {}),
       ...(this.link.nextAttemptAt ? { nextAttemptAt: new Date(this.link.nextAttemptAt).toISOString() } : {}),
       ...(this.link.client && this.link.connectedAt ? { connectedAt: new Date(this.link.connectedAt).toISOString() } : {}),
-      ...(this.link.hostKey ? { hostKey: { type: this.link.hostKey.type, fingerprint: this.link.hostKey.fingerprint } } : {}),
+      ...(this.link.hostKey ? { hostKey: { type: this.link.hostKey.type, fingerprint: this.link.hostKey.fingerprint, firstUse: this.link.hostKeyFirstUse } } : {}),
       ...(s && pool ? { channels: { open: s.slots.inUse, capacity: s.slots.capacity, ...pool } } : {}),
     };
   }

@@ -75,7 +75,7 @@ describe('member authentication and host keys', () => {
     expect(updated.member.state).toBe('online');
     const back = await waitForMemberEvent(mcp, 'rekeyed', 'member.online', { count: 2 });
     expect(back.id).toBeGreaterThan(onlineBefore);
-    expect((back.data as { hostKey: string }).hostKey).toBe(newKey);
+    expect(back.data).toMatchObject({ hostKey: newKey, hostKeyFirstUse: false }); // pinned by the accept, not trusted blindly
     const ok = await mcp.call<{ results: { stdout: string }[] }>('execute_command', { member: 'rekeyed', command: 'echo back' });
     expect(ok.results[0]!.stdout).toBe('back\n');
     const updatedEvent = await waitForMemberEvent(mcp, 'rekeyed', 'member.updated');

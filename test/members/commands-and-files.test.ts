@@ -41,7 +41,8 @@ describe('three sshd members at once', () => {
       const r = await mcp.call<{ member: { name: string; state: string; address: string } }>('register_member', sshMember(`node-${i}`, s));
       expect(r.member).toMatchObject({ name: `node-${i}`, state: 'online', address: `root@127.0.0.1:${s.port}` });
       const online = await waitForMemberEvent(mcp, `node-${i}`, 'member.online');
-      expect((online.data as { hostKey: string }).hostKey).toBe(await s.hostFingerprint());
+      expect(online.data).toMatchObject({ hostKey: await s.hostFingerprint(), hostKeyFirstUse: true });
+      expect(online.message).toContain('trusted on first use');
     }
     const added = mcp.pushed.filter((e) => e.topic === 'member.added').map((e) => e.subject);
     expect(added).toEqual(['node-0', 'node-1', 'node-2']);

@@ -21,6 +21,9 @@ describe('fleetctl members', () => {
   });
 
   it('add, list, show, update and remove a member, with the same events as the MCP tools', { timeout: 60_000 }, async () => {
+    const none = await mcp.raw('execute_command', { members: 'all', command: 'true' });
+    expect(none.isError).toBe(true);
+    expect((none.content[0] as { text: string }).text).toBe('no members are registered yet; add one with register_member (or `fleetctl members add`)');
     const empty = await ctl('list');
     expect(empty).toMatchObject({ code: 0, stdout: 'no members yet; add one with `fleetctl members add NAME --host HOST`\n' });
 
