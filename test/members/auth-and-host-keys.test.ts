@@ -1,8 +1,10 @@
+import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FleetdProcess } from '../helpers/fleetd.js';
-import type { McpTestClient } from '../helpers/mcp.js';
-import { sshMember, startFleetd, textOf, waitForMemberEvent } from '../helpers/members.js';
+import { FleetdProcess } from '../helpers/fleetd.js';
+import { McpTestClient } from '../helpers/mcp.js';
+import { FAST_MEMBERS, sshMember, startFleetd, textOf, waitForMemberEvent } from '../helpers/members.js';
 import { makeKey, Sshd } from '../helpers/sshd.js';
 
 describe('member authentication and host keys', () => {
@@ -80,5 +82,26 @@ describe('member authentication and host keys', () => {
     expect(ok.results[0]!.stdout).toBe('back\n');
     const updatedEvent = await waitForMemberEvent(mcp, 'rekeyed', 'member.updated');
     expect(updatedEvent.data).toMatchObject({ changed: ['host_key'], hostKey: newKey });
+  });
+
+  it('authenticates through ssh-agent when asked, without any key file', { timeout: 60_000 }, async () => {
+    const socket = join(sshd.dir, 'agent.sock');
+    const agent = spawn('ssh-agent', ['-D', '-a', socket], { stdio: 'ignore' });
+    const agentFleetd = new FleetdProcess({ config: { members: FAST_MEMBERS }, env: { SSH_AUTH_SOCK: socket } });
+    let client: McpTestClient | undefined;
+    try {
+      await promisify(execFile)('sh', ['-c', `until [ -S ${socket} ]; do sleep 0.05; done; ssh-add ${sshd.userKey}`], { env: { ...process.env, SSH_AUTH_SOCK: socket } });
+      await agentFleetd.start();
+      client = await McpTestClient.connect(agentFleetd);
+      const r = await client.call<{ member: { state: string; useAgent: boolean; identityFile?: string } }>('register_member', { name: 'via-agent', host: '127.0.0.1', port: sshd.port, user: 'root', use_agent: true });
+      expect(r.member).toMatchObject({ state: 'online', useAgent: true });
+      expect(r.member.identityFile).toBeUndefined();
+      const out = await client.call<{ results: { stdout: string }[] }>('execute_command', { member: 'via-agent', command: 'echo agent' });
+      expect(out.results[0]!.stdout).toBe('agent\n');
+    } finally {
+      await client?.close().catch(() => undefined);
+      await agentFleetd.dispose();
+      agent.kill();
+    }
   });
 });
