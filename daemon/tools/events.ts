@@ -58,6 +58,8 @@ export function eventsPart(ctx: FleetContext): FleetPart {
             timeout_s: z.number().min(0).max(50).optional().describe('seconds to wait when nothing is pending (default 25, max 50)'),
             limit: z.number().int().min(1).max(1000).optional().describe('most events to return (default 100)'),
           },
+          // Changes nothing in the fleet (only this session's cursor), so a relay may retry it.
+          annotations: { readOnlyHint: true, openWorldHint: false },
         },
         (args, extra) =>
           guarded(async () => {
@@ -78,6 +80,7 @@ export function eventsPart(ctx: FleetContext): FleetPart {
             subject: z.string().max(256).optional().describe('only events about this subject (member, task id, credential name...)'),
             limit: z.number().int().min(1).max(1000).optional().describe('most events to return (default 100)'),
           },
+          annotations: { readOnlyHint: true, openWorldHint: false },
         },
         (args) =>
           guarded(() => {
@@ -113,7 +116,12 @@ export function eventsPart(ctx: FleetContext): FleetPart {
 
       server.registerTool(
         'fleet_status',
-        { title: 'Fleet daemon status', description: 'fleetd version, uptime, connected sessions, members summary and the newest event id.', inputSchema: {} },
+        {
+          title: 'Fleet daemon status',
+          description: 'fleetd version, uptime, connected sessions, members summary and the newest event id.',
+          inputSchema: {},
+          annotations: { readOnlyHint: true, openWorldHint: false },
+        },
         () => guarded(() => ok('fleetd is running.', ctx.status())),
       );
     },
