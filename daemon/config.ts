@@ -22,6 +22,7 @@ const MembersConfigSchema = z
     keepaliveInterval: duration.prefault(5),
     keepaliveCountMax: z.number().int().min(1).max(100).default(4),
     connectTimeout: duration.prefault(10),
+    sessionStartTimeout: duration.prefault(30),
     reconnect: z
       .object({ initial: duration.prefault(1), max: duration.prefault(30), jitter: z.number().min(0).max(1).default(0.3) })
       .strict()

@@ -33,6 +33,30 @@ export class ChannelSlots {
     return new Promise((grant, fail) => this.waiting.push({ grant, fail }));
   }
 
+  /** Takes a slot, waiting at most `ms`; false when none came free in time. */
+  acquireWithin(ms: number): Promise<boolean> {
+    if (this.closedWith) return Promise.reject(this.closedWith);
+    if (this.tryAcquire()) return Promise.resolve(true);
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        grant: () => {
+          clearTimeout(timer);
+          resolve(true);
+        },
+        fail: (e: Error) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+      const timer = setTimeout(() => {
+        const at = this.waiting.indexOf(waiter);
+        if (at >= 0) this.waiting.splice(at, 1);
+        resolve(false);
+      }, ms);
+      this.waiting.push(waiter);
+    });
+  }
+
   /** Gives a slot back, handing it straight to the next waiter. */
   release(): void {
     const next = this.waiting.shift();

@@ -22,11 +22,11 @@ export async function runOnExecChannel(
   client: Client,
   slots: ChannelSlots,
   command: string,
-  opts: { outputLimit: number; timeoutMs?: number; signal?: AbortSignal },
+  opts: { outputLimit: number; timeoutMs: number; signal?: AbortSignal },
 ): Promise<ExecRun> {
   await slots.acquire();
   try {
-    const channel = await openExecChannel(client, command);
+    const channel = await openExecChannel(client, command, opts.timeoutMs);
     const stdout = new CappedOutput(opts.outputLimit);
     const stderr = new CappedOutput(opts.outputLimit);
     let exitCode: number | null = null;
@@ -49,7 +49,7 @@ export async function runOnExecChannel(
         // the channel is already gone
       }
     };
-    const timer = opts.timeoutMs ? setTimeout(stop, opts.timeoutMs) : undefined;
+    const timer = setTimeout(stop, opts.timeoutMs);
     opts.signal?.addEventListener('abort', stop, { once: true });
     await new Promise<void>((resolve) => channel.on('close', () => resolve()));
     clearTimeout(timer);

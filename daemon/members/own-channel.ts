@@ -4,7 +4,7 @@ import { runOnExecChannel } from './exec-channel.js';
 import { commandBody, newMarker, shellQuote, type CommandSpec } from './framing.js';
 import { CappedOutput } from './output-cap.js';
 import { DriverClosedError, openExecChannel } from './shell-driver.js';
-import type { PooledRun } from './shell-pool.js';
+import { QueueTimeoutError, type PooledRun } from './shell-pool.js';
 import { killTreeScript } from './tree-kill.js';
 
 /**
@@ -18,14 +18,17 @@ export async function runOnOwnChannel(
   client: Client,
   slots: ChannelSlots,
   spec: CommandSpec,
-  opts: { timeoutMs: number; signal?: AbortSignal; outputLimit: number; killGraceMs: number },
+  opts: { timeoutMs: number; signal?: AbortSignal; outputLimit: number; killGraceMs: number; openTimeoutMs: number },
 ): Promise<PooledRun> {
   const marker = newMarker();
   const inner = `printf '%s %s\\n' '${marker}' "$$"; exec /bin/sh -c ${shellQuote(commandBody(spec))}`;
-  await slots.acquire();
+  // The command's time covers waiting for a channel too.
+  const startedAt = performance.now();
+  const left = () => Math.max(1, opts.timeoutMs - (performance.now() - startedAt));
+  if (!(await slots.acquireWithin(opts.timeoutMs))) throw new QueueTimeoutError(opts.timeoutMs);
   let channel: ClientChannel;
   try {
-    channel = await openExecChannel(client, `exec /bin/sh -c ${shellQuote(inner)}`);
+    channel = await openExecChannel(client, `exec /bin/sh -c ${shellQuote(inner)}`, Math.min(opts.openTimeoutMs, left()));
   } catch (e) {
     slots.release();
     throw e;
@@ -59,13 +62,14 @@ export async function runOnOwnChannel(
     for (const sig of ['TERM', 'KILL'] as const) {
       if (pid > 1) {
         const script = `${killTreeScript(pid, sig)}\nkill -s ${sig} ${pid} 2>/dev/null; true`;
-        await runOnExecChannel(client, slots, script, { outputLimit: 4096, timeoutMs: opts.killGraceMs }).catch(() => undefined);
+        const kill = runOnExecChannel(client, slots, script, { outputLimit: 4096, timeoutMs: opts.killGraceMs }).catch(() => undefined);
+        await Promise.race([kill, new Promise((r) => setTimeout(r, opts.killGraceMs + opts.openTimeoutMs).unref())]);
       }
       if (await finished()) return;
     }
     channel.close();
   };
-  const timer = setTimeout(() => void stop('timeout'), opts.timeoutMs);
+  const timer = setTimeout(() => void stop('timeout'), left());
   const onAbort = () => void stop('cancelled');
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   if (opts.signal?.aborted) onAbort();

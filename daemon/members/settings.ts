@@ -22,7 +22,7 @@ export function memberSettings(c: Config['members']): MemberSettings {
       connectTimeoutMs: c.connectTimeout,
       backoff: { initialMs: c.reconnect.initial, maxMs: Math.max(c.reconnect.initial, c.reconnect.max), jitter: c.reconnect.jitter },
     },
-    pool: { shellChannels: c.shellChannels, outputLimit: c.outputLimit, killGraceMs: c.killGrace },
+    pool: { shellChannels: c.shellChannels, outputLimit: c.outputLimit, killGraceMs: c.killGrace, openTimeoutMs: c.sessionStartTimeout },
     channels: c.channels,
     outputLimit: c.outputLimit,
     commandTimeoutMs: c.commandTimeout,

@@ -9,10 +9,22 @@ import { intoFolder, memberPath, type TransferItem, type TransferredFile } from 
 type Copied = Omit<TransferredFile, 'verified'>;
 
 /** Runs `fn` on an SFTP session of its own channel, closed afterwards. */
-export async function withSftp<T>(client: Client, slots: ChannelSlots, fn: (sftp: SFTPWrapper) => Promise<T>): Promise<T> {
+export async function withSftp<T>(client: Client, slots: ChannelSlots, openTimeoutMs: number, fn: (sftp: SFTPWrapper) => Promise<T>): Promise<T> {
   await slots.acquire();
   try {
-    const sftp = await new Promise<SFTPWrapper>((resolve, reject) => client.sftp((err, s) => (err ? reject(err) : resolve(s))));
+    const sftp = await new Promise<SFTPWrapper>((resolve, reject) => {
+      let late = false;
+      const timer = setTimeout(() => {
+        late = true;
+        reject(new Error(`the member did not open an SFTP channel within ${Math.round(openTimeoutMs / 1000)} s`));
+      }, openTimeoutMs);
+      client.sftp((err, s) => {
+        clearTimeout(timer);
+        if (late) return void (err ? undefined : s.end());
+        if (err) reject(err);
+        else resolve(s);
+      });
+    });
     try {
       return await fn(sftp);
     } finally {

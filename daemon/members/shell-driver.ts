@@ -26,12 +26,26 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
-/** Opens a session channel running `command`; resolves once the server accepted it. */
-export function openExecChannel(client: Client, command: string): Promise<ClientChannel> {
+/**
+ * Opens a session channel running `command`; resolves once the server accepted it. A server
+ * that never answers fails after `timeoutMs` (a channel that opens later is closed at once).
+ */
+export function openExecChannel(client: Client, command: string, timeoutMs: number): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
+    let late = false;
+    const timer = setTimeout(() => {
+      late = true;
+      reject(new Error(`the member did not open a channel within ${Math.round(timeoutMs / 1000)} s`));
+    }, timeoutMs);
     try {
-      client.exec(command, (err, ch) => (err ? reject(err) : resolve(ch)));
+      client.exec(command, (err, ch) => {
+        clearTimeout(timer);
+        if (late) return void (err ? undefined : ch.close());
+        if (err) reject(err);
+        else resolve(ch);
+      });
     } catch (e) {
+      clearTimeout(timer);
       reject(e as Error);
     }
   });
@@ -62,9 +76,18 @@ export class ShellDriver {
    * set PATH and friends, but the driver speaks POSIX sh whatever the login shell is),
    * then a first framed command that absorbs start-up noise and tells us the driver's pid.
    */
-  static async open(client: Client): Promise<ShellDriver> {
-    const driver = new ShellDriver(await openExecChannel(client, 'exec /bin/sh'));
-    const hello = await driver.run({ command: 'echo "$$"' }, new CappedOutput(4096), new CappedOutput(4096));
+  static async open(client: Client, timeoutMs: number): Promise<ShellDriver> {
+    const startedAt = Date.now();
+    const driver = new ShellDriver(await openExecChannel(client, 'exec /bin/sh', timeoutMs));
+    const left = Math.max(1, timeoutMs - (Date.now() - startedAt));
+    let timer: NodeJS.Timeout | undefined;
+    const hello = await Promise.race([
+      driver.run({ command: 'echo "$$"' }, new CappedOutput(4096), new CappedOutput(4096)),
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the member's shell did not start within ${Math.round(timeoutMs / 1000)} s`)), left))),
+    ]).catch((e: Error) => {
+      driver.destroy();
+      throw e;
+    }).finally(() => clearTimeout(timer));
     const pid = Number(/(\d+)\s*$/.exec(hello.stdout.text())?.[1]);
     if (hello.exitCode !== 0 || !Number.isInteger(pid) || pid <= 1) {
       driver.destroy();

@@ -18,16 +18,29 @@ export interface PooledRun {
 export interface ShellPoolOptions {
   shellChannels: number;
   outputLimit: number;
+  /** How long a new session may take to open and get through the user's shell start-up files. */
+  openTimeoutMs: number;
   /** How long a stopped command gets between SIGTERM, SIGKILL and giving its channel up. */
   killGraceMs: number;
 }
 
 interface Job {
   spec: CommandSpec;
-  timeoutMs: number;
+  /** When the command must be over, queueing included (performance.now() time). */
+  deadline: number;
   signal?: AbortSignal;
   resolve: (r: PooledRun) => void;
   reject: (e: Error) => void;
+  /** Clears the job's queue timer and abort listener. */
+  unqueue: () => void;
+}
+
+/** No shell came free for a queued command before its time was up. */
+export class QueueTimeoutError extends Error {
+  constructor(readonly waitedMs: number) {
+    super(`no shell channel came free within ${(waitedMs / 1000).toFixed(1)} s; the command did not run`);
+    this.name = 'QueueTimeoutError';
+  }
 }
 
 /**
@@ -59,24 +72,41 @@ export class ShellPool {
     return { shells: this.drivers.size, busy: this.drivers.size - this.idle.length, queued: this.queue.length };
   }
 
-  /** Runs a command on a free driver (queued when all are busy). */
+  /** Runs a command on a free driver (queued when all are busy); its timeout covers the wait too. */
   run(spec: CommandSpec, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<PooledRun> {
     if (this.closedWith) return Promise.reject(this.closedWith);
     return new Promise((resolve, reject) => {
-      const job: Job = { spec, timeoutMs: opts.timeoutMs, signal: opts.signal, resolve, reject };
-      this.queue.push(job);
+      const leave = () => {
+        const at = this.queue.indexOf(job);
+        if (at >= 0) this.queue.splice(at, 1);
+        return at >= 0;
+      };
       // Cancelled while still queued: leave the queue without running.
-      opts.signal?.addEventListener(
-        'abort',
-        () => {
-          const at = this.queue.indexOf(job);
-          if (at >= 0) {
-            this.queue.splice(at, 1);
-            resolve({ stdout: new CappedOutput(0), stderr: new CappedOutput(0), exitCode: null, stopped: 'cancelled' });
-          }
+      const onAbort = () => {
+        if (leave()) {
+          job.unqueue();
+          resolve({ stdout: new CappedOutput(0), stderr: new CappedOutput(0), exitCode: null, stopped: 'cancelled' });
+        }
+      };
+      const timer = setTimeout(() => {
+        if (leave()) {
+          job.unqueue();
+          reject(new QueueTimeoutError(opts.timeoutMs));
+        }
+      }, opts.timeoutMs);
+      const job: Job = {
+        spec,
+        deadline: performance.now() + opts.timeoutMs,
+        signal: opts.signal,
+        resolve,
+        reject,
+        unqueue: () => {
+          clearTimeout(timer);
+          opts.signal?.removeEventListener('abort', onAbort);
         },
-        { once: true },
-      );
+      };
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      this.queue.push(job);
       this.pump();
     });
   }
@@ -85,7 +115,10 @@ export class ShellPool {
   close(err: Error): void {
     if (this.closedWith) return;
     this.closedWith = err;
-    for (const job of this.queue.splice(0)) job.reject(err);
+    for (const job of this.queue.splice(0)) {
+      job.unqueue();
+      job.reject(err);
+    }
     for (const d of this.drivers) d.destroy();
   }
 
@@ -105,7 +138,7 @@ export class ShellPool {
   private openDriver(): boolean {
     if (this.closedWith || !this.slots.tryAcquire()) return false;
     this.opening++;
-    ShellDriver.open(this.client).then(
+    ShellDriver.open(this.client, this.opts.openTimeoutMs).then(
       (driver) => {
         this.opening--;
         if (this.closedWith) {
@@ -129,7 +162,10 @@ export class ShellPool {
         // With no driver at all nothing would ever serve the queue: fail it with the reason.
         if (this.drivers.size === 0 && this.opening === 0 && !this.closedWith) {
           const err = new Error(`cannot open a shell channel on the member: ${e.message}`);
-          for (const job of this.queue.splice(0)) job.reject(err);
+          for (const job of this.queue.splice(0)) {
+            job.unqueue();
+            job.reject(err);
+          }
         }
       },
     );
@@ -138,6 +174,7 @@ export class ShellPool {
 
   /** Runs one job on a driver, stopping it when it overruns or is cancelled. */
   private async execute(driver: ShellDriver, job: Job): Promise<void> {
+    job.unqueue();
     const stdout = new CappedOutput(this.opts.outputLimit);
     const stderr = new CappedOutput(this.opts.outputLimit);
     let stopped: PooledRun['stopped'];
@@ -147,7 +184,7 @@ export class ShellPool {
       void this.stopCommand(driver, run);
     };
     const run = driver.run(job.spec, stdout, stderr);
-    const timer = setTimeout(() => stop('timeout'), job.timeoutMs);
+    const timer = setTimeout(() => stop('timeout'), Math.max(0, job.deadline - performance.now()));
     const onAbort = () => stop('cancelled');
     job.signal?.addEventListener('abort', onAbort, { once: true });
     if (job.signal?.aborted) onAbort();
@@ -175,11 +212,14 @@ export class ShellPool {
       () => true,
       () => true,
     );
-    const within = (ms: number) => Promise.race([finished, new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
+    // Every step is bounded: a member too sick to run `kill` loses the driver instead of hanging us.
+    const within = (ms: number, work: Promise<unknown> = finished) =>
+      Promise.race([work.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
+    const grace = this.opts.killGraceMs;
     for (const signal of ['TERM', 'KILL'] as const) {
       if (driver.closed) return;
-      await runOnExecChannel(this.client, this.slots, killTreeScript(driver.pid, signal), { outputLimit: 4096, timeoutMs: this.opts.killGraceMs }).catch(() => undefined);
-      if (await within(this.opts.killGraceMs)) return;
+      await within(grace + this.opts.openTimeoutMs, runOnExecChannel(this.client, this.slots, killTreeScript(driver.pid, signal), { outputLimit: 4096, timeoutMs: grace }).catch(() => undefined));
+      if (await within(grace)) return;
     }
     driver.destroy();
   }

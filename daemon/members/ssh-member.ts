@@ -13,7 +13,7 @@ import { toOutcome, type CommandOutcome, type MemberRuntime, type RuntimeState }
 import type { MemberSettings } from './settings.js';
 import { fetchOverSftp, sendOverSftp, withSftp } from './sftp.js';
 import { DriverClosedError } from './shell-driver.js';
-import { ShellPool } from './shell-pool.js';
+import { QueueTimeoutError, ShellPool } from './shell-pool.js';
 import type { TransferItem, TransferredFile } from './transfer-paths.js';
 
 /** One live connection's channels: the slot count, and the shells running short commands. */
@@ -95,6 +95,7 @@ export class SshMember implements MemberRuntime {
     // The channel's close can arrive a moment before the connection's own: let it land.
     await nextTurn();
     if (this.link.client !== s.client || (e instanceof FleetError && e.code === 'member_lost')) return this.lostError(this.link.lastLoss, startedAt);
+    if (e instanceof QueueTimeoutError) return new FleetError('member_busy', `member "${this.name}": ${e.message} (every channel was busy; raise timeout_s or members.shellChannels)`, 503);
     if (e instanceof DriverClosedError) {
       return new FleetError('shell_exited', `the shell running the command on "${this.name}" exited before the command finished (did the command kill its parent shell?)`, 502);
     }
@@ -108,7 +109,7 @@ export class SshMember implements MemberRuntime {
       // Work expected to run long gets its own channel rather than holding a pooled shell.
       const r =
         opts.timeoutMs > this.settings.longCommandMs
-          ? await runOnOwnChannel(s.client, s.slots, spec, { ...opts, outputLimit: this.settings.outputLimit, killGraceMs: this.settings.pool.killGraceMs })
+          ? await runOnOwnChannel(s.client, s.slots, spec, { ...opts, outputLimit: this.settings.outputLimit, killGraceMs: this.settings.pool.killGraceMs, openTimeoutMs: this.settings.pool.openTimeoutMs })
           : await s.pool.run(spec, opts);
       return toOutcome(r, startedAt);
     } catch (e) {
@@ -132,7 +133,7 @@ export class SshMember implements MemberRuntime {
     const s = await this.current();
     let copied;
     try {
-      copied = await withSftp(s.client, s.slots, (sftp) => (direction === 'send' ? sendOverSftp(sftp, items) : fetchOverSftp(sftp, items)));
+      copied = await withSftp(s.client, s.slots, this.settings.pool.openTimeoutMs, (sftp) => (direction === 'send' ? sendOverSftp(sftp, items) : fetchOverSftp(sftp, items)));
     } catch (e) {
       throw await this.explain(e, s, startedAt);
     }

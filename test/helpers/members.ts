@@ -4,7 +4,7 @@ import { McpTestClient, type FleetEventLike } from './mcp.js';
 import type { Sshd } from './sshd.js';
 
 /** Member settings for tests: a dead link shows within 3 s, reconnects come within a second. */
-export const FAST_MEMBERS = { keepaliveInterval: 1, keepaliveCountMax: 2, connectTimeout: 3, reconnect: { initial: 0.2, max: 1 }, killGrace: 1, longCommand: 60 };
+export const FAST_MEMBERS = { keepaliveInterval: 1, keepaliveCountMax: 2, connectTimeout: 3, reconnect: { initial: 0.2, max: 1 }, killGrace: 1, longCommand: 60, sessionStartTimeout: 5 };
 /** A timeout_s that makes execute_command use a channel of its own (above longCommand). */
 export const LONG_TIMEOUT_S = 120;
 /** keepaliveInterval × (keepaliveCountMax + 1) with FAST_MEMBERS. */

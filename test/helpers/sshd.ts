@@ -69,6 +69,8 @@ export interface SshdOptions {
   netns?: string;
   /** Extra sshd_config lines. */
   config?: string[];
+  /** Extra environment for sessions (sshd's SetEnv). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -135,6 +137,13 @@ export class Sshd {
         'UseDNS no',
         'MaxStartups 200',
         'LogLevel INFO',
+        // Sessions skip the login user's ~/.bashrc: Debian's bash sources it for sshd sessions
+        // only while SHLVL < 2. Tests log in as root, and a heavy or stateful rc (pyenv's rehash
+        // takes a lock file) would slow them down, or, when a test kills sshd mid-start-up,
+        // leave a stale lock that makes every later root login wait 60 s.
+        `SetEnv SHLVL=1${Object.entries(this.opts.env ?? {})
+          .map(([k, v]) => ` ${k}=${v}`)
+          .join('')}`,
         ...(this.opts.config ?? []),
         '',
       ].join('\n'),

@@ -85,6 +85,24 @@ describe('three sshd members at once', () => {
     expect((await run({ command: "printf '\\n__FLEET_END_0000 0\\n'; echo real" })).stdout).toBe('\n__FLEET_END_0000 0\nreal\n');
   });
 
+  it('queues commands beyond the pooled shells (4), and one whose time runs out in the queue fails clearly without running', { timeout: 60_000 }, async () => {
+    const run = (command: string, timeout_s?: number) => mcp.raw('execute_command', { member: 'node-1', command, ...(timeout_s ? { timeout_s } : {}) });
+    const t0 = Date.now();
+    const eight = await Promise.all(Array.from({ length: 8 }, (_, i) => run(`sleep 0.5; echo ${i}`)));
+    const wall = Date.now() - t0;
+    expect(eight.map((r) => (r.structuredContent as { results: MemberResult[] }).results[0]!.stdout)).toEqual(Array.from({ length: 8 }, (_, i) => `${i}\n`));
+    expect(wall).toBeGreaterThanOrEqual(1000); // two rounds: never more than four at once
+    expect(wall).toBeLessThan(5000);
+
+    const flag = join(work, 'queued-ran');
+    const busy = Array.from({ length: 4 }, () => run('sleep 2'));
+    const starved = await run(`touch ${flag}`, 0.5);
+    expect(starved.isError).toBe(true);
+    expect(textOf(starved)).toMatch(/member_busy: member "node-1": no shell channel came free within 0\.5 s; the command did not run/);
+    await Promise.all(busy);
+    expect(existsSync(flag)).toBe(false);
+  });
+
   it('caps output with a note and stops a command that overruns timeout_s', { timeout: 60_000 }, async () => {
     const big = (await mcp.call<{ results: MemberResult[] }>('execute_command', { member: 'node-0', command: 'head -c 1000000 /dev/zero | tr "\\0" x; echo END' })).results[0]!;
     expect(big.truncated!.stdout).toBeGreaterThan(900_000);

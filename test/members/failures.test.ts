@@ -1,10 +1,10 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until, type FleetdProcess } from '../helpers/fleetd.js';
 import type { McpTestClient } from '../helpers/mcp.js';
-import { KEEPALIVE_WINDOW_MS, LONG_TIMEOUT_S, sshMember, startFleetd, textOf, waitForMemberEvent, type MemberResult } from '../helpers/members.js';
+import { FAST_MEMBERS, KEEPALIVE_WINDOW_MS, LONG_TIMEOUT_S, sshMember, startFleetd, textOf, waitForMemberEvent, type MemberResult } from '../helpers/members.js';
 import { Sshd } from '../helpers/sshd.js';
 
 describe('member failures during work', () => {
@@ -69,6 +69,26 @@ describe('member failures during work', () => {
       a.freeze(false);
     }
     await waitForMemberEvent(mcp, 'alpha', 'member.online', { count: 2 });
+  });
+
+  it('a member whose shell start-up hangs fails commands with a clear error after sessionStartTimeout, not a hang', { timeout: 60_000 }, async () => {
+    // BASH_ENV is read by the non-interactive bash sshd starts for each session: a stuck start-up file.
+    const stuckRc = join(flags, 'stuck-rc');
+    writeFileSync(stuckRc, 'sleep 30\n');
+    const stuck = await Sshd.start({ env: { BASH_ENV: stuckRc } });
+    try {
+      const reg = await mcp.call<{ member: { state: string } }>('register_member', sshMember('stuck', stuck));
+      expect(reg.member.state).toBe('online'); // the connection is fine; only sessions hang
+      const t0 = Date.now();
+      const r = await mcp.raw('execute_command', { members: ['stuck', 'alpha'], command: 'echo hi' });
+      expect(Date.now() - t0).toBeLessThan(FAST_MEMBERS.sessionStartTimeout * 1000 + 4000);
+      const [stuckResult, alpha] = (r.structuredContent as { results: MemberResult[] }).results;
+      expect(alpha).toMatchObject({ member: 'alpha', ok: true, stdout: 'hi\n' });
+      expect(stuckResult!.error!.message).toBe(`member "stuck": cannot open a shell channel on the member: the member's shell did not start within ${FAST_MEMBERS.sessionStartTimeout} s`);
+    } finally {
+      await mcp.raw('remove_member', { name: 'stuck' });
+      await stuck.dispose();
+    }
   });
 
   it('an unknown member is a clear error that lists the known ones, over MCP and REST', { timeout: 30_000 }, async () => {
