@@ -4,12 +4,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the tests use: sshd and ssh for members, ip for network namespaces.
+# Debian packages the tests use (sshd and ssh for members, ip for network namespaces),
+# listed in .ci/debian-packages with the command each provides.
 need=()
-[ -x /usr/sbin/sshd ] || need+=(openssh-server)
-command -v ssh >/dev/null || need+=(openssh-client)
-command -v ssh-keygen >/dev/null || need+=(openssh-client)
-command -v ip >/dev/null || need+=(iproute2)
+while read -r pkg cmd; do
+  case "$pkg" in ''|'#'*) continue ;; esac
+  if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "$cmd" ]; then
+    [[ " ${need[*]} " == *" $pkg "* ]] || need+=("$pkg")
+  fi
+done < .ci/debian-packages
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "test: missing Debian packages: ${need[*]}; install them (as root): apt-get install -y ${need[*]}" >&2
