@@ -26,19 +26,23 @@ export async function runOnExecChannel(
 ): Promise<ExecRun> {
   await slots.acquire();
   try {
-    const channel = await openExecChannel(client, command, opts.timeoutMs);
     const stdout = new CappedOutput(opts.outputLimit);
     const stderr = new CappedOutput(opts.outputLimit);
     let exitCode: number | null = null;
     let exitSignal: string | undefined;
     let timedOut = false;
-    channel.on('data', (d: Buffer) => stdout.push(d));
-    channel.stderr.on('data', (d: Buffer) => stderr.push(d));
-    channel.on('exit', (code: number | null, sig?: string) => {
-      exitCode = code ?? null;
-      exitSignal = sig ?? undefined;
+    let markClosed!: () => void;
+    const closed = new Promise<void>((resolve) => (markClosed = resolve));
+    const channel = await openExecChannel(client, command, opts.timeoutMs, (ch) => {
+      ch.on('data', (d: Buffer) => stdout.push(d));
+      ch.stderr.on('data', (d: Buffer) => stderr.push(d));
+      ch.on('exit', (code: number | null, sig?: string) => {
+        exitCode = code ?? null;
+        exitSignal = sig ?? undefined;
+      });
+      ch.on('error', () => undefined);
+      ch.on('close', () => markClosed());
     });
-    channel.on('error', () => undefined);
     channel.end(); // no stdin
     const stop = () => {
       timedOut = true;
@@ -51,7 +55,7 @@ export async function runOnExecChannel(
     };
     const timer = setTimeout(stop, opts.timeoutMs);
     opts.signal?.addEventListener('abort', stop, { once: true });
-    await new Promise<void>((resolve) => channel.on('close', () => resolve()));
+    await closed;
     clearTimeout(timer);
     opts.signal?.removeEventListener('abort', stop);
     return { stdout, stderr, exitCode, ...(exitSignal ? { exitSignal } : {}), timedOut };

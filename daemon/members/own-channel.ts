@@ -26,35 +26,39 @@ export async function runOnOwnChannel(
   const startedAt = performance.now();
   const left = () => Math.max(1, opts.timeoutMs - (performance.now() - startedAt));
   if (!(await slots.acquireWithin(opts.timeoutMs))) throw new QueueTimeoutError(opts.timeoutMs);
-  let channel: ClientChannel;
-  try {
-    channel = await openExecChannel(client, `exec /bin/sh -c ${shellQuote(inner)}`, Math.min(opts.openTimeoutMs, left()));
-  } catch (e) {
-    slots.release();
-    throw e;
-  }
   const stdout = new CappedOutput(opts.outputLimit);
   const stderr = new CappedOutput(opts.outputLimit);
   let pid = 0;
   let header = '';
   let exitCode: number | null | undefined;
   let stopped: PooledRun['stopped'];
-  channel.on('data', (d: Buffer) => {
-    if (pid) return stdout.push(d);
-    header += d.toString('latin1');
-    const nl = header.indexOf('\n');
-    if (nl < 0) return;
-    pid = Number(new RegExp(`^${marker} (\\d+)$`).exec(header.slice(0, nl))?.[1] ?? -1);
-    stdout.push(Buffer.from(header.slice(nl + 1), 'latin1'));
-  });
-  channel.stderr.on('data', (d: Buffer) => stderr.push(d));
-  channel.on('exit', (code: number | null, signal?: string) => {
-    exitCode = code ?? (signal ? null : exitCode);
-  });
-  channel.on('error', () => undefined);
+  const attach = (ch: ClientChannel) => {
+    ch.on('data', (d: Buffer) => {
+      if (pid) return stdout.push(d);
+      header += d.toString('latin1');
+      const nl = header.indexOf('\n');
+      if (nl < 0) return;
+      pid = Number(new RegExp(`^${marker} (\\d+)$`).exec(header.slice(0, nl))?.[1] ?? -1);
+      stdout.push(Buffer.from(header.slice(nl + 1), 'latin1'));
+    });
+    ch.stderr.on('data', (d: Buffer) => stderr.push(d));
+    ch.on('exit', (code: number | null, signal?: string) => {
+      exitCode = code ?? (signal ? null : exitCode);
+    });
+    ch.on('error', () => undefined);
+    ch.on('close', () => markClosed());
+  };
+  let markClosed!: () => void;
+  const closed = new Promise<void>((resolve) => (markClosed = resolve));
+  let channel: ClientChannel;
+  try {
+    channel = await openExecChannel(client, `exec /bin/sh -c ${shellQuote(inner)}`, Math.min(opts.openTimeoutMs, left()), attach);
+  } catch (e) {
+    slots.release();
+    throw e;
+  }
   channel.end(); // stdin: empty
 
-  const closed = new Promise<void>((resolve) => channel.on('close', () => resolve()));
   const stop = async (why: 'timeout' | 'cancelled') => {
     if (stopped) return;
     stopped = why;

@@ -29,8 +29,10 @@ interface Pending {
 /**
  * Opens a session channel running `command`; resolves once the server accepted it. A server
  * that never answers fails after `timeoutMs` (a channel that opens later is closed at once).
+ * `attach` runs synchronously on the new channel: ssh2 may emit a fast command's `exit` in
+ * the same parse pass as the open, before any awaiting code could listen.
  */
-export function openExecChannel(client: Client, command: string, timeoutMs: number): Promise<ClientChannel> {
+export function openExecChannel(client: Client, command: string, timeoutMs: number, attach?: (ch: ClientChannel) => void): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
     let late = false;
     const timer = setTimeout(() => {
@@ -41,8 +43,9 @@ export function openExecChannel(client: Client, command: string, timeoutMs: numb
       client.exec(command, (err, ch) => {
         clearTimeout(timer);
         if (late) return void (err ? undefined : ch.close());
-        if (err) reject(err);
-        else resolve(ch);
+        if (err) return reject(err);
+        attach?.(ch);
+        resolve(ch);
       });
     } catch (e) {
       clearTimeout(timer);
@@ -78,7 +81,8 @@ export class ShellDriver {
    */
   static async open(client: Client, timeoutMs: number): Promise<ShellDriver> {
     const startedAt = Date.now();
-    const driver = new ShellDriver(await openExecChannel(client, 'exec /bin/sh', timeoutMs));
+    let driver!: ShellDriver;
+    await openExecChannel(client, 'exec /bin/sh', timeoutMs, (ch) => (driver = new ShellDriver(ch)));
     const left = Math.max(1, timeoutMs - (Date.now() - startedAt));
     let timer: NodeJS.Timeout | undefined;
     const hello = await Promise.race([

@@ -43,17 +43,20 @@ describe('member liveness', () => {
     await sshd.kill();
     const offline = await waitForMemberEvent(mcp, 'flaky', 'member.offline', { timeoutMs: KEEPALIVE_WINDOW_MS + 2000 });
     expect(Date.now() - killedAt).toBeLessThan(KEEPALIVE_WINDOW_MS + 1000);
-    expect(offline.data).toMatchObject({ reason: 'connection refused', previous: 'online' });
+    // The immediate reconnect meets either a closed port or a listener dying under it.
+    const reason = (offline.data as { reason: string }).reason;
+    expect(['connection refused', 'connection lost']).toContain(reason);
+    expect(offline.data).toMatchObject({ previous: 'online' });
     expect(offline.level).toBe('warning');
 
     const down = await mcp.raw('execute_command', { member: 'flaky', command: 'true' });
     expect(down.isError).toBe(true);
-    expect(textOf(down)).toContain('member "flaky" is offline (connection refused)');
+    expect(textOf(down)).toContain(`member "flaky" is offline (${reason})`);
 
     await sshd.start();
     await waitForMemberEvent(mcp, 'flaky', 'member.online', { count: 2, timeoutMs: 10_000 });
     await quietPeriod();
-    expect(transitionsAfter(mcp, 'flaky', mark)).toEqual(['member.offline:connection refused', 'member.online:']);
+    expect(transitionsAfter(mcp, 'flaky', mark)).toEqual([`member.offline:${reason}`, 'member.online:']);
     expect(transitionsAfter(mcp, 'steady', mark)).toEqual([]);
     const r = await mcp.call<{ results: MemberResult[] }>('execute_command', { member: 'flaky', command: 'echo again' });
     expect(r.results[0]!.stdout).toBe('again\n');
