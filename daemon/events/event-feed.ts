@@ -23,6 +23,7 @@ export class EventFeed {
   private sub: Subscription;
   private replaying = true;
   private waiter: (() => void) | undefined;
+  private wake: (() => void) | undefined;
   private closedFlag = false;
   cursor: number;
 
@@ -83,6 +84,15 @@ export class EventFeed {
     this.opts.onOverflow = fn;
   }
 
+  /**
+   * Sets (or replaces) a callback run, synchronously from the commit, whenever something new
+   * may be available: the push-style twin of wait(), for writers that cannot afford a promise
+   * per event and per reader.
+   */
+  setWakeHandler(fn: () => void): void {
+    this.wake = fn;
+  }
+
   /** Stops following the bus and wakes any waiter. */
   close(): void {
     if (this.closedFlag) return;
@@ -98,6 +108,7 @@ export class EventFeed {
       notify: () => {
         if (sub.overflowed) this.opts.onOverflow?.();
         this.waiter?.();
+        this.wake?.();
       },
     });
     return sub;

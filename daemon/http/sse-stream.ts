@@ -1,30 +1,32 @@
+import type { ServerResponse } from 'node:http';
 import type { EventFeed } from '../events/event-feed.js';
 import type { LogRow } from '../events/event-log.js';
 
-const encoder = new TextEncoder();
 // Live rows are shared by every subscriber, so each frame is encoded once for all of them.
-const frameCache = new WeakMap<LogRow, Uint8Array>();
+const frameCache = new WeakMap<LogRow, Buffer>();
 
 /** The SSE frame of one event: id, event (topic) and data (the event JSON, one line). */
 export function sseFrame(row: LogRow): string {
   return `id: ${row.id}\nevent: ${row.topic}\ndata: ${row.json}\n\n`;
 }
 
-function encodeRows(rows: LogRow[]): Uint8Array {
+function encodeRows(rows: LogRow[]): Buffer {
   if (rows.length === 1) {
     const row = rows[0]!;
     let bytes = frameCache.get(row);
-    if (!bytes) frameCache.set(row, (bytes = encoder.encode(sseFrame(row))));
+    if (!bytes) frameCache.set(row, (bytes = Buffer.from(sseFrame(row))));
     return bytes;
   }
-  return encoder.encode(rows.map(sseFrame).join(''));
+  let text = '';
+  for (const row of rows) text += sseFrame(row);
+  return Buffer.from(text);
 }
 
-export interface SseStreamOptions {
+export interface SseOptions {
   keepAliveMs: number;
   retryMs: number;
-  /** Ends the connection at once; used when the client stopped reading and fell behind. */
-  cutOff: () => void;
+  /** Rows read from the log per write while replaying. */
+  pageSize?: number;
 }
 
 /** Open SSE streams, so shutdown can end them after their last events. */
@@ -48,63 +50,97 @@ export class StreamRegistry {
   }
 }
 
+// Streams with something to write, pumped together once the current commit has answered its publishers.
+const due = new Set<() => void>();
+let dueScheduled = false;
+function runDue(): void {
+  dueScheduled = false;
+  const pumps = [...due];
+  due.clear();
+  for (const pump of pumps) pump();
+}
+
 /**
- * Turns a feed into an SSE byte stream. Pull-based: the feed is read only when the socket
- * has room, so a replay of millions of events holds one page in memory at a time.
+ * Serves a feed as an SSE stream written straight to Node's response: no web stream and no
+ * promise per event and per client, so fan-out to many clients costs one shared encoded
+ * frame and one socket write each. Reading is driven by the socket: the feed is read only
+ * while the socket takes more (a replay of millions of events holds one page in memory),
+ * and live events wake the stream after their commit. A client that stopped reading (its
+ * socket is full) when its live queue overflows is cut off; one that is merely behind
+ * catches up from the log.
  */
-export function sseStream(feed: EventFeed, registry: StreamRegistry, opts: SseStreamOptions): ReadableStream<Uint8Array> {
+export function serveSse(feed: EventFeed, res: ServerResponse, registry: StreamRegistry, opts: SseOptions): void {
+  const pageSize = opts.pageSize ?? 1000;
+  let closed = false;
   let ending = false;
-  let stopWaiting: AbortController | undefined;
-  let unregister = () => {};
+  let waitingForDrain = false;
+  let wroteSinceTick = true;
+
+  const schedule = () => {
+    if (closed) return;
+    due.add(pump);
+    if (!dueScheduled) {
+      dueScheduled = true;
+      setImmediate(runDue);
+    }
+  };
   const finish = () => {
+    if (closed) return;
+    closed = true;
+    clearInterval(keepAlive);
+    due.delete(pump);
     unregister();
     feed.close();
   };
-  return new ReadableStream<Uint8Array>(
-    {
-      start(controller) {
-        unregister = registry.add(() => {
-          ending = true;
-          stopWaiting?.abort();
-        });
-        feed.setOverflowHandler(() => {
-          // Overflow while the consumer still has unread bytes queued means it stopped reading.
-          if ((controller.desiredSize ?? 1) <= 0) {
-            finish();
-            opts.cutOff();
-          }
-        });
-        controller.enqueue(encoder.encode(`retry: ${opts.retryMs}\n: fleetd event stream\n\n`));
-      },
-      async pull(controller) {
-        for (;;) {
-          if (feed.closed) return; // cancelled by the client, or cut off
-          const rows = feed.next(1000);
-          if (rows.length > 0) {
-            controller.enqueue(encodeRows(rows));
-            return;
-          }
-          if (ending || registry.stopping) {
-            finish();
-            controller.close();
-            return;
-          }
-          stopWaiting = new AbortController();
-          const timer = setTimeout(() => stopWaiting?.abort(), opts.keepAliveMs);
-          timer.unref();
-          const signal = stopWaiting.signal;
-          await feed.wait(signal);
-          clearTimeout(timer);
-          if (signal.aborted && !ending && !registry.stopping) {
-            controller.enqueue(encoder.encode(': keep-alive\n\n'));
-            return;
-          }
-        }
-      },
-      cancel() {
-        finish();
-      },
-    },
-    { highWaterMark: 1 },
-  );
+  const onDrain = () => {
+    waitingForDrain = false;
+    pump();
+  };
+  function pump(): void {
+    if (closed || waitingForDrain) return;
+    for (;;) {
+      if (res.writableNeedDrain) {
+        waitingForDrain = true;
+        res.once('drain', onDrain);
+        return;
+      }
+      const rows = feed.next(pageSize);
+      if (rows.length === 0) break;
+      res.write(encodeRows(rows));
+      wroteSinceTick = true;
+    }
+    if (ending || registry.stopping) {
+      finish();
+      res.end();
+    }
+  }
+
+  const unregister = registry.add(() => {
+    ending = true;
+    schedule();
+  });
+  feed.setWakeHandler(schedule);
+  feed.setOverflowHandler(() => {
+    // Overflow while the socket still holds unsent bytes means the client stopped reading.
+    if (res.writableNeedDrain) {
+      finish();
+      res.destroy();
+    }
+  });
+  res.on('close', finish);
+  // A comment when nothing else was sent for a while keeps proxies and clients from timing out.
+  const keepAlive = setInterval(() => {
+    if (!wroteSinceTick && !res.writableNeedDrain) res.write(': keep-alive\n\n');
+    wroteSinceTick = false;
+  }, Math.max(1, Math.floor(opts.keepAliveMs / 2)));
+  keepAlive.unref();
+
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
+  res.write(`retry: ${opts.retryMs}\n: fleetd event stream\n\n`);
+  pump();
 }

@@ -4,9 +4,11 @@ import { FleetError } from '../../errors.js';
 
 /** Constant-time comparison of two secrets (hashing first makes lengths equal). */
 export function secretsEqual(a: string, b: string): boolean {
-  const ha = createHash('sha256').update(a).digest();
-  const hb = createHash('sha256').update(b).digest();
-  return timingSafeEqual(ha, hb);
+  return timingSafeEqual(sha256(a), sha256(b));
+}
+
+function sha256(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
 }
 
 /** The bearer token carried by a request, if any. */
@@ -20,9 +22,10 @@ export function bearerOf(header: string | undefined): string | undefined {
  * never echoed back or logged.
  */
 export function bearerAuth(token: string): MiddlewareHandler {
+  const tokenHash = sha256(token); // hashed once, not on every request
   return async (c, next) => {
     const presented = bearerOf(c.req.header('authorization'));
-    if (presented === undefined || !secretsEqual(presented, token)) {
+    if (presented === undefined || !timingSafeEqual(sha256(presented), tokenHash)) {
       c.header('WWW-Authenticate', 'Bearer realm="fleetd"');
       const why = presented === undefined ? 'missing bearer token' : 'wrong bearer token';
       throw new FleetError('unauthorized', `${why}: send "Authorization: Bearer <token>" with the token from FLEET_HOME/token (or FLEET_TOKEN)`, 401);

@@ -5,10 +5,14 @@ import { FleetError } from '../../errors.js';
 /**
  * Caps request bodies at `maxBytes` (declared or streamed); larger ones get 413.
  *
- * A declared Content-Length is checked before the body stream is touched: once a reader is
- * attached, @hono/node-server cannot drain the unread rest after the answer, and it kills the
- * keep-alive connection 500 ms later, under whatever request the client sent next on it.
- * A streamed body that overflows leaves such a reader behind, so that answer closes the connection.
+ * Requests without a body and bodies with a declared Content-Length are checked without
+ * touching the body stream: Node's parser never delivers more than the declared length, and
+ * leaving the body alone keeps @hono/node-server's lightweight request (no web Request,
+ * stream or AbortSignal built per request). It also lets the server drain an unread
+ * oversized body and keep the connection: once a reader is attached it cannot, and it
+ * kills the keep-alive connection 500 ms later, under whatever request came next on it.
+ * A streamed (chunked) body is counted as it is read; an overflow there leaves such a
+ * reader behind, so that answer closes the connection.
  */
 export function limitBody(maxBytes: number): MiddlewareHandler {
   const tooLarge = () => new FleetError('body_too_large', `request body is larger than the ${maxBytes}-byte limit`, 413);
@@ -20,8 +24,14 @@ export function limitBody(maxBytes: number): MiddlewareHandler {
     },
   });
   return async (c, next) => {
-    const declared = c.req.header('content-length');
-    if (declared !== undefined && c.req.header('transfer-encoding') === undefined && Number(declared) > maxBytes) throw tooLarge();
+    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+    if (c.req.header('transfer-encoding') === undefined) {
+      const declared = c.req.header('content-length');
+      if (declared === undefined || /^\d+$/.test(declared)) {
+        if (Number(declared ?? 0) > maxBytes) throw tooLarge();
+        return next();
+      }
+    }
     return streamed(c, next);
   };
 }

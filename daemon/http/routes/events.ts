@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { z } from 'zod';
 import type { ServerResponse } from 'node:http';
 import { isReservedTopic, LEVELS, RESERVED_PREFIXES, TOPIC_PATTERN } from '../../../shared/events.js';
@@ -6,7 +7,8 @@ import { parseTopics, resolveCursor } from '../../events/query.js';
 import { FleetError } from '../../errors.js';
 import { EventFeed } from '../../events/event-feed.js';
 import type { AppDeps } from '../app.js';
-import { sseStream } from '../sse-stream.js';
+import { bodyText } from '../read-body.js';
+import { serveSse } from '../sse-stream.js';
 
 /** Body of POST /events. */
 export const PublishSchema = z
@@ -40,27 +42,17 @@ export function eventRoutes(deps: AppDeps): Hono {
       const events = deps.ctx.log.read(after, { globs, limit: Number(limitRaw) });
       return c.json({ events, cursor: events.length ? events[events.length - 1]!.id : after, lastId: deps.ctx.log.lastId });
     }
-    const feed = new EventFeed(deps.ctx.log, deps.ctx.bus, { after, globs, filter, bound: deps.ctx.config.sse.subscriberBuffer });
     const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
-    const body = sseStream(feed, deps.streams, {
-      keepAliveMs: deps.ctx.config.sse.keepAlive,
-      retryMs: 1000,
-      cutOff: () => outgoing?.destroy(),
-    });
-    return new Response(body, {
-      headers: {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      },
-    });
+    if (!outgoing) throw new FleetError('internal', 'GET /events needs the Node HTTP server (no response to write the stream to)', 500);
+    const feed = new EventFeed(deps.ctx.log, deps.ctx.bus, { after, globs, filter, bound: deps.ctx.config.sse.subscriberBuffer });
+    serveSse(feed, outgoing, deps.streams, { keepAliveMs: deps.ctx.config.sse.keepAlive, retryMs: 1000 });
+    return RESPONSE_ALREADY_SENT;
   });
 
   app.post('/', async (c) => {
     let raw: unknown;
     try {
-      raw = await c.req.json();
+      raw = JSON.parse(await bodyText(c));
     } catch {
       throw new FleetError('bad_json', 'request body is not valid JSON: send {"topic": "...", "message": "..."}');
     }
