@@ -86,6 +86,8 @@ export function percentile(values: number[], p: number): number {
 
 /** Where the Debian package puts nats-server (it is in /usr/sbin, often not on a user's PATH). */
 export function findNatsServer(): string | undefined {
+  // NATS_SERVER names the binary; set to an empty value it runs the benches without NATS.
+  if (process.env.NATS_SERVER !== undefined) return process.env.NATS_SERVER && existsSync(process.env.NATS_SERVER) ? process.env.NATS_SERVER : undefined;
   const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/bin', '/usr/local/bin'];
   for (const d of dirs) if (d && existsSync(join(d, 'nats-server'))) return join(d, 'nats-server');
   return undefined;
