@@ -25,11 +25,7 @@ export function createApp(deps: AppDeps, mounts: RouteMount[] = [], publicMounts
   const hosts = host === '127.0.0.1' || host === 'localhost' ? [] : [host];
 
   app.onError((err, c) => {
-    if (err instanceof FleetError) {
-      // An unread oversized body leaves the connection unusable: tell the client not to reuse it.
-      if (err.status === 413) c.header('connection', 'close');
-      return c.json(err.toJSON(), err.status);
-    }
+    if (err instanceof FleetError) return c.json(err.toJSON(), err.status);
     console.error(`fleetd: unexpected error on ${c.req.method} ${c.req.path}: ${(err as Error).stack ?? err}`);
     return c.json({ error: { code: 'internal', message: 'internal error; see the fleetd log' } }, 500);
   });
