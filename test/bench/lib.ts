@@ -1,7 +1,7 @@
 /** Shared pieces of the benchmarks: results, processes, memory, percentiles, a NATS server. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { freePort } from '../helpers/net.js';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { until } from '../helpers/fleetd.js';
@@ -36,17 +36,6 @@ export interface Bench {
   run(env: BenchEnv): Promise<BenchRow[]>;
 }
 
-/** A port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Resident memory of a process in MB: now (VmRSS) and its peak so far (VmHWM). */
 export function rssMb(pid: number): { rss: number; peak: number } {
