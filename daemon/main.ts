@@ -9,7 +9,7 @@ import { FleetError } from './errors.js';
 const argv = yargs(hideBin(process.argv))
   .scriptName('fleetd')
   .usage(
-    '$0 [options]\n\nThe fleet daemon: owns the fleet\'s SSH connections, tasks and credentials, keeps every event in a durable log under FLEET_HOME, and serves MCP (Streamable HTTP at /mcp, legacy SSE at /sse) and a raw event stream (/events) on localhost.',
+    '$0 [options]\n\nThe fleet daemon: owns the SSH connections to the fleet\'s members, keeps every event in a durable log under FLEET_HOME, and serves MCP (Streamable HTTP at /mcp, legacy SSE at /sse) and a raw event stream (/events) on localhost.',
   )
   .option('transport', { choices: ['http', 'stdio'] as const, default: 'http' as const, describe: 'http serves every client on localhost; stdio serves one MCP client on stdin/stdout' })
   .option('host', { type: 'string', describe: 'address to listen on (default 127.0.0.1; env FLEET_HOST)' })

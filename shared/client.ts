@@ -1,6 +1,7 @@
 import type { FleetEvent } from './events.js';
 import { isProcessAlive, readServerInfo, readToken } from './discovery.js';
 import { SseParser } from './sse-parser.js';
+import { resolveHome } from './home.js';
 
 /** An error from talking to fleetd, with the daemon's error code when it sent one. */
 export class ClientError extends Error {
@@ -26,7 +27,11 @@ export interface DiscoverOptions {
   tokenFile?: string;
 }
 
-export const NOT_RUNNING_HINT = 'start it with `fleetd` (or `systemctl --user start fleetd`)';
+/** What to tell a user whose daemon is not running, for their home. */
+export function notRunningHint(home: string): string {
+  const flag = home === resolveHome(undefined) ? '' : ` --home ${home}`;
+  return `start it with \`fleetd${flag}\` (or \`systemctl --user start fleetd\`)`;
+}
 
 /** Finds the running daemon's url and token, or throws `not_running` with what to do. */
 export function discover(opts: DiscoverOptions): Endpoint {
@@ -34,7 +39,7 @@ export function discover(opts: DiscoverOptions): Endpoint {
   let url = opts.url ?? process.env.FLEET_URL;
   if (!url) {
     const info = readServerInfo(opts.home);
-    if (!info || !isProcessAlive(info.pid)) throw new ClientError(`fleetd is not running on ${opts.home}; ${NOT_RUNNING_HINT}`, 'not_running');
+    if (!info || !isProcessAlive(info.pid)) throw new ClientError(`fleetd is not running on ${opts.home}; ${notRunningHint(opts.home)}`, 'not_running');
     url = info.url;
   }
   if (!token) throw new ClientError(`no token: ${opts.home}/token is missing and FLEET_TOKEN is not set`, 'no_token');
@@ -43,7 +48,10 @@ export function discover(opts: DiscoverOptions): Endpoint {
 
 /** A small HTTP client for fleetd's own (non-MCP) routes. */
 export class DaemonClient {
-  constructor(private readonly endpoint: () => Endpoint) {}
+  constructor(
+    private readonly endpoint: () => Endpoint,
+    private readonly home: string = resolveHome(undefined),
+  ) {}
 
   /** Sends a request and returns the parsed JSON answer; daemon errors become ClientError. */
   async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
@@ -56,7 +64,7 @@ export class DaemonClient {
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (e) {
-      throw new ClientError(`fleetd is not reachable at ${url} (${causeOf(e)}); ${NOT_RUNNING_HINT}`, 'not_running');
+      throw new ClientError(`fleetd is not reachable at ${url} (${causeOf(e)}); ${notRunningHint(this.home)}`, 'not_running');
     }
     const text = await res.text();
     let json: unknown;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { ClientError, DaemonClient, discover } from '../../shared/client.js';
+import { ClientError, DaemonClient, discover, notRunningHint } from '../../shared/client.js';
 import { isProcessAlive, readServerInfo } from '../../shared/discovery.js';
 import { LEVELS, type FleetEvent } from '../../shared/events.js';
 import { resolveHome } from '../../shared/home.js';
@@ -13,7 +13,7 @@ type Global = { home?: string; url?: string; 'token-file'?: string };
 
 function clientOf(argv: Global): DaemonClient {
   const home = resolveHome(argv.home);
-  return new DaemonClient(() => discover({ home, url: argv.url, tokenFile: argv['token-file'] }));
+  return new DaemonClient(() => discover({ home, url: argv.url, tokenFile: argv['token-file'] }), home);
 }
 
 /** Runs a command, turning client errors into one stderr line and a non-zero exit. */
@@ -78,7 +78,7 @@ await yargs(hideBin(process.argv))
       run(async () => {
         const home = resolveHome(argv.home);
         const info = readServerInfo(home);
-        if (!argv.url && (!info || !isProcessAlive(info.pid))) throw new ClientError(`fleetd is not running on ${home}; start it with \`fleetd\` (or \`systemctl --user start fleetd\`)`, 'not_running');
+        if (!argv.url && (!info || !isProcessAlive(info.pid))) throw new ClientError(`fleetd is not running on ${home}; ${notRunningHint(home)}`, 'not_running');
         const s = await clientOf(argv).request<Record<string, unknown>>('GET', '/status');
         if (argv.json) {
           process.stdout.write(`${JSON.stringify(s)}\n`);
