@@ -42,7 +42,13 @@ export async function openCore(home: string, overrides: Partial<Pick<Config, 'ho
     const eventLog = log;
     const bus = new EventBus();
     eventLog.onCommit((event, row) => bus.publish({ event, row }));
-    const ageTimer = setInterval(() => eventLog.trim(), 60_000);
+    const ageTimer = setInterval(() => {
+      try {
+        eventLog.trim();
+      } catch (e) {
+        console.error(`fleetd: retention trim failed (will retry): ${(e as Error).message}`);
+      }
+    }, 60_000);
     ageTimer.unref();
     const ctx: FleetContext = {
       config,

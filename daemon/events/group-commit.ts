@@ -47,7 +47,12 @@ export class GroupCommitter<I, O> {
       for (const p of batch) p.reject(err as Error);
       return;
     }
-    this.committed(results);
+    try {
+      this.committed(results);
+    } catch (err) {
+      // The batch is durable whatever a follow-up step did: answer its writers regardless.
+      console.error(`fleetd: after-commit step failed: ${(err as Error).message}`);
+    }
     results.forEach((r, i) => batch[i]!.resolve(r));
   }
 }

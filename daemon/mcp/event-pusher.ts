@@ -12,6 +12,7 @@ import { visibleTo } from '../tools/events.js';
 export class EventPusher {
   private readonly feed: EventFeed;
   private running = false;
+  private sending = false;
   private readonly stopped = new AbortController();
 
   constructor(
@@ -44,9 +45,22 @@ export class EventPusher {
         const event = JSON.parse(row.json) as FleetEvent;
         if (visibleTo(event, this.sessionId, this.ctx.liveSessions)) sends.push(this.send(event));
       }
+      this.sending = true;
       const results = await Promise.allSettled(sends);
+      this.sending = false;
       // A failed send means the session is closing; the events stay in the log for wait_for_events.
       if (results.some((r) => r.status === 'rejected') && this.stopped.signal.aborted) return;
+    }
+  }
+
+  /**
+   * Resolves once everything committed so far has been handed to the session (or after
+   * `timeoutMs`): shutdown calls it so `fleet.stopping` reaches clients before streams end.
+   */
+  async drain(timeoutMs = 1000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.running && !this.stopped.signal.aborted && Date.now() < deadline && (this.sending || this.feed.cursor < this.ctx.log.lastId)) {
+      await new Promise((r) => setTimeout(r, 5));
     }
   }
 

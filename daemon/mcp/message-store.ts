@@ -24,9 +24,11 @@ export class McpMessageStore {
   private readonly insert: Database.Statement;
 
   /**
-   * Opens its own connection to fleet.db without fsync (synchronous=OFF): these rows are
-   * copies of durable fleet events and tool results for sessions that end with the process
-   * anyway, so paying an fsync per tool call and per notification would buy nothing.
+   * Opens its own connection to fleet.db without an fsync per commit: these rows are copies
+   * of durable fleet events and tool results for sessions that end with the process anyway,
+   * so an fsync per tool call and per notification would buy nothing. synchronous=NORMAL
+   * (not OFF) and no automatic checkpoints on this connection, because a checkpoint copies
+   * the event log's pages too and must stay fsync'd: the log's own connection runs them.
    */
   constructor(
     path: string,
@@ -34,7 +36,8 @@ export class McpMessageStore {
   ) {
     const db = (this.db = new Database(path));
     db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = OFF');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('wal_autocheckpoint = 0');
     db.pragma('busy_timeout = 5000');
     db.exec(`
       CREATE TABLE IF NOT EXISTS mcp_messages (

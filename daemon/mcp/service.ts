@@ -35,8 +35,9 @@ export class McpService {
     app.post('/messages', (c) => this.legacy.post(c.req.raw, c.req.query('sessionId')));
   }
 
-  /** Ends every session and closes the message store. */
+  /** Delivers what is committed (fleet.stopping included), then ends every session and closes the message store. */
   async closeAll(): Promise<void> {
+    await this.sessions.drainAll();
     await this.sessions.closeAll();
     this.store.close();
   }

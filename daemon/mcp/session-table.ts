@@ -47,6 +47,11 @@ export class SessionTable {
     }
   }
 
+  /** Lets every session's pusher deliver what is already committed (bounded). */
+  async drainAll(timeoutMs = 1000): Promise<void> {
+    await Promise.all([...this.sessions.values()].map((s) => s.pusher.drain(timeoutMs)));
+  }
+
   async closeAll(): Promise<void> {
     clearInterval(this.sweeper);
     await Promise.all([...this.sessions.keys()].map((id) => this.close(id)));

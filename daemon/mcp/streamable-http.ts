@@ -98,11 +98,16 @@ export class StreamableHttpEndpoint {
       if (!/^\d{1,15}$/.test(lastEventId) || this.store.streamOf(session.id, Number(lastEventId)) === undefined) {
         return rpcError(400, RPC.badLastEventId, `Last-Event-ID "${lastEventId.slice(0, 40)}" is not an event of this session; reconnect without it`);
       }
-    } else {
-      session.transport.closeStandaloneSSEStream();
+    } else if ((req.headers.get('accept') ?? '').includes('text/event-stream')) {
       // The SDK primes only POST streams: prime this one so a drop before the first
-      // notification still leaves the client an id to resume from.
+      // notification still leaves the client an id to resume from. The new stream is then
+      // opened as a resume from that id: the SDK replaces any open stream (no 409) and
+      // replays whatever was pushed while the two were being swapped, so nothing falls
+      // between them.
       priming = await this.store.store(session.id, GET_STREAM, undefined);
+      const headers = new Headers(req.headers);
+      headers.set('last-event-id', String(priming));
+      req = new Request(req.url, { method: 'GET', headers, signal: req.signal });
     }
     const res = await session.transport.handleRequest(req);
     if (!res.ok || !res.body) return res;
