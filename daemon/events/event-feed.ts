@@ -36,6 +36,11 @@ export class EventFeed {
     this.sub = this.subscribe();
   }
 
+  /** True while the feed reads from the log rather than from its live queue. */
+  get isReplaying(): boolean {
+    return this.replaying;
+  }
+
   /** True once close() was called; the feed yields nothing more. */
   get closed(): boolean {
     return this.closedFlag;

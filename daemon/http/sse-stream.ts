@@ -121,8 +121,10 @@ export function serveSse(feed: EventFeed, res: ServerResponse, registry: StreamR
   });
   feed.setWakeHandler(schedule);
   feed.setOverflowHandler(() => {
-    // Overflow while the socket still holds unsent bytes means the client stopped reading.
-    if (res.writableNeedDrain) {
+    // Overflow while the socket still holds unsent bytes means the client stopped reading,
+    // unless the stream is replaying: then a full socket is normal, and the live queue
+    // was only ever a shortcut (the replay reads the same events from the log).
+    if (res.writableNeedDrain && !feed.isReplaying) {
       finish();
       res.destroy();
     }
@@ -141,6 +143,8 @@ export function serveSse(feed: EventFeed, res: ServerResponse, registry: StreamR
     connection: 'keep-alive',
     'x-accel-buffering': 'no',
   });
-  res.write(`retry: ${opts.retryMs}\n: fleetd event stream\n\n`);
+  // The starting cursor as an id-only frame: a client that drops before its first event
+  // still resumes from here instead of from "now" (no data, so no event is dispatched).
+  res.write(`retry: ${opts.retryMs}\n: fleetd event stream\n\nid: ${feed.cursor}\n\n`);
   pump();
 }
