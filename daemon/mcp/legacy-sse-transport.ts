@@ -20,6 +20,9 @@ export class LegacySseTransport implements Transport {
     readonly sessionId: string,
     private readonly endpoint: string,
     private readonly keepAliveMs: number,
+    /** Past this many unread bytes the client is taken to have stopped reading and is cut off. */
+    private readonly maxUnreadBytes: number,
+    private readonly cutOff: () => void = () => {},
   ) {}
 
   /** The streaming response for GET /sse. */
@@ -32,7 +35,7 @@ export class LegacySseTransport implements Transport {
         this.keepAlive.unref();
       },
       cancel: () => void this.close(),
-    });
+    }, new ByteLengthQueuingStrategy({ highWaterMark: 64 * 1024 }));
     return new Response(body, { headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no' } });
   }
 
@@ -65,9 +68,18 @@ export class LegacySseTransport implements Transport {
     if (this.closed || !this.controller) return false;
     try {
       this.controller.enqueue(encoder.encode(text));
-      return true;
     } catch {
       return false;
     }
+    // This transport has no resume, and the stream queue grows without bound for a client
+    // that stopped reading: drop the queue and end the session (its client may reconnect).
+    if ((this.controller.desiredSize ?? 0) < -this.maxUnreadBytes) {
+      this.controller.error(new Error('client stopped reading'));
+      this.controller = undefined;
+      this.cutOff();
+      void this.close();
+      return false;
+    }
+    return true;
   }
 }

@@ -13,10 +13,10 @@ export class LegacySseEndpoint {
     private readonly sessions: SessionTable,
   ) {}
 
-  /** Opens a session whose lifetime is the stream's. */
-  async open(): Promise<Response> {
+  /** Opens a session whose lifetime is the stream's; `cutOff` ends the connection of a client that stopped reading. */
+  async open(cutOff: () => void = () => {}): Promise<Response> {
     const id = randomUUID();
-    const transport = new LegacySseTransport(id, `/messages?sessionId=${id}`, this.ctx.config.sse.keepAlive);
+    const transport = new LegacySseTransport(id, `/messages?sessionId=${id}`, this.ctx.config.sse.keepAlive, this.ctx.config.mcp.maxUnreadBytes, cutOff);
     const session = new McpSession(id, 'sse', transport, this.ctx, this.parts);
     // connect() chains the server's own onclose after this one.
     transport.onclose = () => void this.sessions.close(id);

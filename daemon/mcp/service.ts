@@ -31,7 +31,10 @@ export class McpService {
       const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
       return this.streamable.handle(c.req.raw, () => outgoing?.destroy());
     });
-    app.get('/sse', () => this.legacy.open());
+    app.get('/sse', (c) => {
+      const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+      return this.legacy.open(() => outgoing?.destroy());
+    });
     app.post('/messages', (c) => this.legacy.post(c.req.raw, c.req.query('sessionId')));
   }
 
