@@ -41,11 +41,11 @@ export class LegacySseTransport implements Transport {
 
   async start(): Promise<void> {}
 
-  /** Hands one POSTed message to the server; throws when it is not JSON-RPC. */
+  /** Hands a POSTed message (or a batch, as the 2024-11-05 spec allows) to the server; throws when one is not JSON-RPC. */
   receive(raw: unknown): void {
-    const parsed = JSONRPCMessageSchema.safeParse(raw);
-    if (!parsed.success) throw new Error('not a JSON-RPC 2.0 message');
-    this.onmessage?.(parsed.data);
+    const messages = (Array.isArray(raw) ? raw : [raw]).map((m) => JSONRPCMessageSchema.safeParse(m));
+    if (messages.some((m) => !m.success)) throw new Error('not a JSON-RPC 2.0 message');
+    for (const m of messages) this.onmessage?.(m.data!);
   }
 
   async send(message: JSONRPCMessage): Promise<void> {
