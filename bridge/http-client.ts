@@ -91,12 +91,29 @@ export async function readText(res: IncomingMessage, limit = 16 * 1024 * 1024): 
   return text;
 }
 
-/** Yields the server-sent events of a text/event-stream body as they arrive. */
-export async function* sseMessages(res: IncomingMessage): AsyncGenerator<SseMessage> {
+/**
+ * Yields the server-sent events of a text/event-stream body as they arrive. With `idleMs`,
+ * a stream that carries nothing at all (not even a keep-alive comment) for that long is
+ * destroyed, so a hung daemon or a dead path ends the loop instead of stalling it forever.
+ */
+export async function* sseMessages(res: IncomingMessage, idleMs?: number): AsyncGenerator<SseMessage> {
   res.setEncoding('utf8');
   const parser = new SseParser();
-  for await (const chunk of res as AsyncIterable<string>) {
-    for (const message of parser.push(chunk)) yield message;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    if (idleMs === undefined) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => res.destroy(new Error(`no data from fleetd for ${Math.round(idleMs / 1000)} s`)), idleMs);
+    timer.unref();
+  };
+  arm();
+  try {
+    for await (const chunk of res as AsyncIterable<string>) {
+      arm();
+      for (const message of parser.push(chunk)) yield message;
+    }
+  } finally {
+    clearTimeout(timer);
   }
 }
 

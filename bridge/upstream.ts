@@ -8,6 +8,12 @@ import { deleteSession, newestEventId, openStream, parseMessages, postMessage, R
 import { Reconnect } from './reconnect.js';
 import { SessionGate, type Session } from './session-gate.js';
 
+/**
+ * fleetd writes a keep-alive comment on an idle stream every 15 s (config sse.keepAlive);
+ * four silent intervals mean the daemon hung or the path died: reconnect.
+ */
+const STREAM_IDLE_MS = 60_000;
+
 /** What the relay supplies so the upstream can replace a lost session on its own. */
 export interface UpstreamHooks {
   /** Every message fleetd sends toward the client, in arrival order. */
@@ -196,7 +202,7 @@ export class Upstream {
         }
         this.gate.open(session);
         const opened = Date.now();
-        for await (const sse of sseMessages(res.body)) {
+        for await (const sse of sseMessages(res.body, STREAM_IDLE_MS)) {
           if (sse.id !== undefined) this.streamEventId = sse.id;
           if (sse.data) for (const m of parseMessages(sse.data)) this.hooks.deliver(m);
         }
