@@ -6,6 +6,7 @@ export class ChannelSlots {
   private used = 0;
   private waiting: { grant: () => void; fail: (e: Error) => void }[] = [];
   private closedWith: Error | undefined;
+  private freed: (() => void)[] = [];
 
   constructor(readonly capacity: number) {}
 
@@ -57,11 +58,20 @@ export class ChannelSlots {
     });
   }
 
+  /** Calls `fn` whenever a slot becomes free with nobody waiting (for users that only try). */
+  onFree(fn: () => void): void {
+    this.freed.push(fn);
+  }
+
   /** Gives a slot back, handing it straight to the next waiter. */
   release(): void {
     const next = this.waiting.shift();
-    if (next) next.grant();
-    else this.used = Math.max(0, this.used - 1);
+    if (next) {
+      next.grant();
+      return;
+    }
+    this.used = Math.max(0, this.used - 1);
+    for (const fn of this.freed) fn();
   }
 
   /** The connection is gone: every waiter fails with `err`. */

@@ -60,7 +60,13 @@ export class ShellPool {
     private readonly client: Client,
     private readonly slots: ChannelSlots,
     private readonly opts: ShellPoolOptions,
-  ) {}
+  ) {
+    // Opening a driver only tries for a slot; when every slot was held by other channels
+    // (own-channel commands, SFTP) and no driver exists, a freed slot must restart the queue.
+    slots.onFree(() => {
+      if (this.drivers.size === 0 && this.opening === 0 && this.queue.length > 0) this.pump();
+    });
+  }
 
   /** Opens the first driver ahead of need, so the first command does not pay for the session. */
   warm(): void {
@@ -158,8 +164,8 @@ export class ShellPool {
       },
       (e: Error) => {
         this.opening--;
-        this.slots.release();
-        // With no driver at all nothing would ever serve the queue: fail it with the reason.
+        // With no driver at all nothing would ever serve the queue: fail it with the reason
+        // (before the slot goes back, so its release does not start another doomed attempt).
         if (this.drivers.size === 0 && this.opening === 0 && !this.closedWith) {
           const err = new Error(`cannot open a shell channel on the member: ${e.message}`);
           for (const job of this.queue.splice(0)) {
@@ -167,6 +173,7 @@ export class ShellPool {
             job.reject(err);
           }
         }
+        this.slots.release();
       },
     );
     return true;
