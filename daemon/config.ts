@@ -65,9 +65,11 @@ export const ConfigSchema = z
         // A GET stream whose client leaves this many bytes unread for slowClientTimeout is cut off.
         maxUnreadBytes: z.number().int().positive().default(8 * 1024 * 1024),
         slowClientTimeout: duration.prefault(5),
+        // Messages kept per session for Last-Event-ID resume; older ones are replaced by a gap notice.
+        sessionBacklog: z.number().int().positive().default(10_000),
       })
       .strict()
-      .default({ sessionIdle: 30 * 60_000, maxUnreadBytes: 8 * 1024 * 1024, slowClientTimeout: 5000 }),
+      .default({ sessionIdle: 30 * 60_000, maxUnreadBytes: 8 * 1024 * 1024, slowClientTimeout: 5000, sessionBacklog: 10_000 }),
     members: MembersConfigSchema.prefault({}),
   })
   .strict();

@@ -22,6 +22,8 @@ export class McpMessageStore {
   private readonly db: Database.Database;
   private readonly writer: GroupCommitter<Row, number>;
   private readonly insert: Database.Statement;
+  /** Per session, the newest id trimmed away by the backlog cap. */
+  private readonly trimmedThrough = new Map<string, number>();
 
   /**
    * Opens its own connection to fleet.db without an fsync per commit: these rows are copies
@@ -66,10 +68,24 @@ export class McpMessageStore {
     return row?.stream;
   }
 
-  /** Sends every message after `afterId` on the same session and stream, in order; returns the stream. */
+  /** True when a client of this session may resume after `id`: a stored id, or one the backlog cap trimmed. */
+  canResume(session: string, id: number): boolean {
+    return this.streamOf(session, id) !== undefined || id <= (this.trimmedThrough.get(session) ?? 0);
+  }
+
+  /**
+   * Sends every message after `afterId` on the same session and stream, in order; returns
+   * the stream. When `afterId` was trimmed by the backlog cap, a warning notification says
+   * so first (never a silent hole), then the standalone stream replays what is kept.
+   */
   async replay(session: string, afterId: number, send: (id: number, message: JSONRPCMessage) => Promise<void>): Promise<string> {
-    const stream = this.streamOf(session, afterId);
-    if (stream === undefined) throw new Error(`event id ${afterId} is not from this session`);
+    let stream = this.streamOf(session, afterId);
+    if (stream === undefined) {
+      const trimmed = this.trimmedThrough.get(session) ?? 0;
+      if (afterId > trimmed) throw new Error(`event id ${afterId} is not from this session`);
+      stream = GET_STREAM;
+      await send(trimmed, gapNotice(afterId, trimmed));
+    }
     const rows = this.db
       .prepare("SELECT id, message FROM mcp_messages WHERE session = ? AND stream = ? AND id > ? AND message != '' ORDER BY id")
       .raw()
@@ -81,14 +97,16 @@ export class McpMessageStore {
   /** Forgets a session's streams. */
   deleteSession(session: string): void {
     this.writer.flush();
+    this.trimmedThrough.delete(session);
     this.db.prepare('DELETE FROM mcp_messages WHERE session = ?').run(session);
   }
 
   /** Keeps at most the newest `perSessionCap` messages of a session. */
   trimSession(session: string): void {
-    this.db
-      .prepare('DELETE FROM mcp_messages WHERE session = ? AND id <= (SELECT id FROM mcp_messages WHERE session = ? ORDER BY id DESC LIMIT 1 OFFSET ?)')
-      .run(session, session, this.perSessionCap);
+    const cut = this.db.prepare('SELECT id FROM mcp_messages WHERE session = ? ORDER BY id DESC LIMIT 1 OFFSET ?').get(session, this.perSessionCap) as { id: number } | undefined;
+    if (!cut) return;
+    this.db.prepare('DELETE FROM mcp_messages WHERE session = ? AND id <= ?').run(session, cut.id);
+    this.trimmedThrough.set(session, cut.id);
   }
 
   /** Commits what is pending and closes the connection. */
@@ -114,4 +132,23 @@ export class McpMessageStore {
       },
     };
   }
+}
+
+/** The notification that stands in for messages the backlog cap removed before a client resumed. */
+function gapNotice(afterId: number, trimmedThrough: number): JSONRPCMessage {
+  return {
+    jsonrpc: '2.0',
+    method: 'notifications/message',
+    params: {
+      level: 'warning',
+      logger: 'fleet',
+      data: {
+        topic: 'fleet.gap',
+        level: 'warning',
+        ts: new Date().toISOString(),
+        message: `Notifications ${afterId + 1}..${trimmedThrough} of this session were dropped before this client came back; call wait_for_events with the last fleet event id you saw to catch up`,
+        data: { from: afterId + 1, to: trimmedThrough },
+      },
+    },
+  };
 }

@@ -95,7 +95,7 @@ export class StreamableHttpEndpoint {
     const lastEventId = req.headers.get('last-event-id');
     let priming: number | undefined;
     if (lastEventId !== null) {
-      if (!/^\d{1,15}$/.test(lastEventId) || this.store.streamOf(session.id, Number(lastEventId)) === undefined) {
+      if (!/^\d{1,15}$/.test(lastEventId) || !this.store.canResume(session.id, Number(lastEventId))) {
         return rpcError(400, RPC.badLastEventId, `Last-Event-ID "${lastEventId.slice(0, 40)}" is not an event of this session; reconnect without it`);
       }
     } else if ((req.headers.get('accept') ?? '').includes('text/event-stream')) {
