@@ -16,12 +16,3 @@ export class FleetError extends Error {
     return { error: { code: this.code, message: this.message } };
   }
 }
-
-/** Wraps a parse failure (TypeError from shared parsers) as a 400 with the given code. */
-export function badInput(code: string, fn: () => unknown): never | unknown {
-  try {
-    return fn();
-  } catch (e) {
-    throw new FleetError(code, (e as Error).message, 400);
-  }
-}

@@ -1,4 +1,4 @@
-import { compileTopicFilter, parseSince } from '../../shared/events.js';
+import { compileTopicFilter, isReservedTopic, parseSince, RESERVED_PREFIXES } from '../../shared/events.js';
 import { FleetError } from '../errors.js';
 import type { EventLog } from './event-log.js';
 
@@ -38,3 +38,10 @@ export function parseTopics(values: string[] | undefined) {
   }
 }
 
+
+/** Refuses a topic in a namespace only fleetd may publish to (POST /events, publish_event). */
+export function assertCustomTopic(topic: string): void {
+  if (isReservedTopic(topic)) {
+    throw new FleetError('reserved_topic', `topic "${topic}" is reserved for fleetd (${RESERVED_PREFIXES.join(' ')}); use your own prefix, e.g. deploy.finished`);
+  }
+}

@@ -1,9 +1,8 @@
 import { z } from 'zod';
-import { isReservedTopic, LEVELS, RESERVED_PREFIXES, TOPIC_PATTERN, type FleetEvent } from '../../shared/events.js';
+import { LEVELS, RESERVED_PREFIXES, TOPIC_PATTERN, type FleetEvent } from '../../shared/events.js';
 import type { FleetContext, FleetPart, ToolCaller } from '../context.js';
-import { FleetError } from '../errors.js';
 import { EventFeed } from '../events/event-feed.js';
-import { parseTopics, resolveCursor } from '../events/query.js';
+import { assertCustomTopic, parseTopics, resolveCursor } from '../events/query.js';
 import { guarded, ok } from './result.js';
 
 /** Task events belong to the session that started the task, unless that session is gone. */
@@ -108,7 +107,7 @@ export function eventsPart(ctx: FleetContext): FleetPart {
         },
         ({ private: onlyMe, ...args }) =>
           guarded(async () => {
-            if (isReservedTopic(args.topic)) throw new FleetError('reserved_topic', `topic "${args.topic}" is reserved for fleetd (${RESERVED_PREFIXES.join(' ')}); use your own prefix`);
+            assertCustomTopic(args.topic);
             const event = await ctx.log.append({ ...args, level: args.level ?? 'info', ...(onlyMe && caller.sessionId ? { session: caller.sessionId } : {}) });
             return ok(`Published event ${event.id}.`, { event });
           }),

@@ -2,8 +2,8 @@ import { Hono } from 'hono';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { z } from 'zod';
 import type { ServerResponse } from 'node:http';
-import { isReservedTopic, LEVELS, RESERVED_PREFIXES, TOPIC_PATTERN } from '../../../shared/events.js';
-import { parseTopics, resolveCursor } from '../../events/query.js';
+import { LEVELS, TOPIC_PATTERN } from '../../../shared/events.js';
+import { assertCustomTopic, parseTopics, resolveCursor } from '../../events/query.js';
 import { FleetError } from '../../errors.js';
 import { EventFeed } from '../../events/event-feed.js';
 import type { AppDeps } from '../app.js';
@@ -58,9 +58,7 @@ export function eventRoutes(deps: AppDeps): Hono {
     }
     const parsed = PublishSchema.safeParse(raw);
     if (!parsed.success) throw new FleetError('bad_event', `bad event: ${describeIssues(parsed.error)}`);
-    if (isReservedTopic(parsed.data.topic)) {
-      throw new FleetError('reserved_topic', `topic "${parsed.data.topic}" is reserved for fleetd (${RESERVED_PREFIXES.join(' ')}); use your own prefix, e.g. deploy.finished`);
-    }
+    assertCustomTopic(parsed.data.topic);
     const event = await deps.ctx.log.append(parsed.data);
     return c.json(event, 201);
   });
