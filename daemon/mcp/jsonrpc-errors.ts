@@ -7,13 +7,22 @@ export const RPC = {
   sessionNotFound: -32001,
   badLastEventId: -32002,
   notInitialized: -32003,
+  sessionsFull: -32004,
+  unauthorized: -32005,
+  forbidden: -32006,
+  bodyTooLarge: -32007,
+  storageFull: -32008,
 } as const;
 
-/** An HTTP response carrying a JSON-RPC error (id null: the request could not be read). */
-export function rpcError(status: number, code: number, message: string): Response {
-  return new Response(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }), {
+/**
+ * An HTTP response carrying a JSON-RPC error (id null: the request could not be read).
+ * `data` carries fleet's own error code where there is one; `headers` are added to the answer.
+ */
+export function rpcError(status: number, code: number, message: string, data?: Record<string, unknown>, headers: Record<string, string> = {}): Response {
+  const error = data === undefined ? { code, message } : { code, message, data };
+  return new Response(JSON.stringify({ jsonrpc: '2.0', error, id: null }), {
     status,
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
   });
 }
 
