@@ -55,3 +55,14 @@ export function invalidRequest(body: unknown): Response | undefined {
   }
   return undefined;
 }
+
+/** 503 when every one of config mcp.maxSessions sessions holds an open stream (none could be expired). */
+export function sessionsFull(max: number): Response {
+  return rpcError(
+    503,
+    RPC.sessionsFull,
+    `fleetd already serves ${max} MCP sessions, its cap (mcp.maxSessions in FLEET_HOME/config.json), and every one holds an open stream, so none could be expired: close clients you no longer use (DELETE /mcp with their Mcp-Session-Id, or close their /sse stream), or raise mcp.maxSessions and restart fleetd`,
+    { code: 'too_many_sessions', maxSessions: max },
+    { 'retry-after': '5' },
+  );
+}
