@@ -11,7 +11,6 @@ export const RPC = {
   unauthorized: -32005,
   forbidden: -32006,
   bodyTooLarge: -32007,
-  storageFull: -32008,
 } as const;
 
 /**
