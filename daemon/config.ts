@@ -67,9 +67,11 @@ export const ConfigSchema = z
         slowClientTimeout: duration.prefault(5),
         // Messages kept per session for Last-Event-ID resume; older ones are replaced by a gap notice.
         sessionBacklog: z.number().int().positive().default(10_000),
+        // Live MCP sessions at most (each costs an SDK server and transport, ~140 kB); when full, the idlest without an open stream are expired first.
+        maxSessions: z.number().int().positive().max(1_000_000).default(1000),
       })
       .strict()
-      .default({ sessionIdle: 30 * 60_000, maxUnreadBytes: 8 * 1024 * 1024, slowClientTimeout: 5000, sessionBacklog: 10_000 }),
+      .default({ sessionIdle: 30 * 60_000, maxUnreadBytes: 8 * 1024 * 1024, slowClientTimeout: 5000, sessionBacklog: 10_000, maxSessions: 1000 }),
     members: MembersConfigSchema.prefault({}),
   })
   .strict();

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import type { FleetEvent, NewEvent } from '../../shared/events.js';
+import { checkDatabase } from './db-check.js';
 import { GroupCommitter } from './group-commit.js';
 
 /** One stored event as the log hands it out: its id, topic and complete JSON text. */
@@ -49,6 +50,12 @@ export class EventLog {
     private readonly retention: RetentionPolicy = { maxEvents: 1_000_000, maxAgeMs: 30 * 86_400_000 },
   ) {
     this.db = new Database(path);
+    try {
+      checkDatabase(this.db, path);
+    } catch (e) {
+      this.db.close();
+      throw e;
+    }
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
