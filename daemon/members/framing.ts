@@ -78,7 +78,8 @@ export function reapGroup(runner: GroupRunner, killGraceMs: number): string {
   if (runner === 'none') return '__fleet_clean=dirty';
   const ticks = Math.max(1, Math.ceil(killGraceMs / 50));
   // kill -0 counts zombies too (a container's init may never reap them); ps tells them apart.
-  const alive = `kill -s 0 -- -"$__fleet_pg" 2>/dev/null && { ! command -v ps >/dev/null 2>&1 || ps -A -o pgid= -o stat= | awk -v g="$__fleet_pg" '$1 == g && $2 !~ /^Z/ { n++ } END { exit n == 0 }'; }`;
+  // A ps that lists nothing (missing, or without these options) leaves kill -0's answer.
+  const alive = `kill -s 0 -- -"$__fleet_pg" 2>/dev/null && { ps -A -o pgid= -o stat= 2>/dev/null | awk -v g="$__fleet_pg" '$1 == g && $2 !~ /^Z/ { n++ } END { exit !(n > 0 || NR == 0) }'; }`;
   return [
     `__fleet_clean=clean; if [ -n "$__fleet_pg" ] && kill -s TERM -- -"$__fleet_pg" 2>/dev/null; then`,
     `__fleet_n=0; while [ "$__fleet_n" -lt ${ticks} ] && ${alive}; do sleep 0.05 2>/dev/null || __fleet_n=${ticks}; __fleet_n=$((__fleet_n + 1)); done;`,

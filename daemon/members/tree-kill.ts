@@ -2,9 +2,9 @@ import { readdir, readFile } from 'node:fs/promises';
 
 /**
  * A POSIX sh script that sends `signal` to every descendant of `root` (not root itself) on
- * the member. Short commands run in a subshell of a long-lived driver with no job control,
- * so there is no process group to signal; we walk the process tree instead: `ps` where it
- * exists, /proc otherwise. Prints the pids it signalled.
+ * the member: how fleetd stops a running command from outside (the driver or wrapper shell
+ * is `root`; once the command's shell is gone, root stops the rest of its process group).
+ * Walks the process tree: `ps` where it exists, /proc otherwise. Prints the pids it signalled.
  */
 export function killTreeScript(root: number, signal: 'TERM' | 'KILL'): string {
   if (!Number.isInteger(root) || root <= 1) throw new Error(`bad root pid ${root}`);
