@@ -11,6 +11,7 @@ import { CappedOutput } from './output-cap.js';
 import type { MemberRecord, StoredLiveness } from './registry.js';
 import { toOutcome, type CommandOutcome, type MemberRuntime, type RuntimeState } from './runtime.js';
 import { intoFolder, MAX_TREE_DEPTH, memberPath, type TransferItem, type TransferOutcome } from './transfer-paths.js';
+import { stopProcessGroup } from './tree-kill.js';
 
 /** A member-side path of a local member: relative ones are under the home folder, like an SSH login. */
 function onMember(p: string): string {
@@ -50,7 +51,8 @@ async function copyTree(from: string, to: string, out: TransferOutcome, depth = 
 
 /**
  * The machine fleetd runs on, as a member without SSH: commands run under /bin/sh in their
- * own process group (so a timeout stops the whole tree), files are plain copies.
+ * own process group (so a timeout, or the end of the command, stops the whole tree), files
+ * are plain copies.
  */
 export class LocalMember implements MemberRuntime {
   private readonly liveness: Liveness;
@@ -78,41 +80,52 @@ export class LocalMember implements MemberRuntime {
     return Promise.resolve();
   }
 
+  /**
+   * Runs a command under /bin/sh as the leader of its own process group. It ends when that
+   * shell exits (or overruns timeout_s, or is cancelled: then the whole group is stopped);
+   * whatever it left running is stopped too, and output still arriving after that is not waited for.
+   */
   run(spec: CommandSpec, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<CommandOutcome> {
     const startedAt = performance.now();
     const stdout = new CappedOutput(this.outputLimit);
     const stderr = new CappedOutput(this.outputLimit);
     return new Promise((resolve, reject) => {
       const child = spawn('/bin/sh', ['-c', commandBody(spec)], { cwd: homedir(), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      const pgid = child.pid ?? 0;
+      const grace = this.killGraceMs;
       let stopped: CommandOutcome['stopped'];
-      const signalGroup = (sig: NodeJS.Signals) => {
-        try {
-          process.kill(-child.pid!, sig);
-        } catch {
-          // the group is gone already
-        }
-      };
       const stop = (why: 'timeout' | 'cancelled') => {
-        if (stopped || child.exitCode !== null) return;
+        if (stopped) return;
         stopped = why;
-        signalGroup('SIGTERM');
-        setTimeout(() => signalGroup('SIGKILL'), this.killGraceMs).unref();
+        void stopProcessGroup(pgid, grace);
       };
       const timer = setTimeout(() => stop('timeout'), opts.timeoutMs);
       const onAbort = () => stop('cancelled');
       opts.signal?.addEventListener('abort', onAbort, { once: true });
+      if (opts.signal?.aborted) onAbort();
+      const done = () => {
+        clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
+      };
+      const streamsClosed = new Promise<void>((r) => child.once('close', () => r()));
       child.stdout.on('data', (d: Buffer) => stdout.push(d));
       child.stderr.on('data', (d: Buffer) => stderr.push(d));
       child.on('error', (e) => {
-        clearTimeout(timer);
+        done();
         reject(new FleetError('member_error', `cannot start /bin/sh on this machine: ${e.message}`, 500));
       });
-      child.on('close', (code, sig) => {
-        clearTimeout(timer);
-        opts.signal?.removeEventListener('abort', onAbort);
-        // Like a shell's $?: 128 + signal number when a signal ended it.
-        const exitCode = code ?? (sig ? 128 + (os.signals[sig] ?? 0) : null);
-        resolve(toOutcome({ stdout, stderr, exitCode, ...(stopped ? { stopped } : {}) }, startedAt));
+      child.once('exit', (code, sig) => {
+        done();
+        void (async () => {
+          await stopProcessGroup(pgid, grace);
+          // Something that left the group (setsid, a daemon) may still hold the pipes.
+          await Promise.race([streamsClosed, new Promise((r) => setTimeout(r, grace))]);
+          child.stdout.destroy();
+          child.stderr.destroy();
+          // Like a shell's $?: 128 + signal number when a signal ended it.
+          const exitCode = code ?? (sig ? 128 + (os.signals[sig] ?? 0) : null);
+          resolve(toOutcome({ stdout, stderr, exitCode, ...(stopped ? { stopped } : {}) }, startedAt));
+        })();
       });
     });
   }
