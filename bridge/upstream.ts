@@ -4,9 +4,10 @@ import { BridgeError, RPC } from './errors.js';
 import { HttpFailure, sseMessages } from './http-client.js';
 import { errorResponse, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from './jsonrpc.js';
 import type { Log } from './log.js';
-import { deleteSession, newestEventId, openStream, parseMessages, postMessage, RESUME_HEADER, resumeAnswer, type Exchange } from './mcp-http.js';
+import { deleteSession, newestEventId, openStream, parseMessages, postMessage, resumeAnswer, type Exchange } from './mcp-http.js';
 import { Reconnect } from './reconnect.js';
 import { SessionGate, type Session } from './session-gate.js';
+import { RESUME_AFTER_HEADER } from '../shared/protocol.js';
 
 /**
  * fleetd writes a keep-alive comment on an idle stream every 15 s (config sse.keepAlive);
@@ -226,8 +227,8 @@ export class Upstream {
     const ep = await this.locator.locate();
     const after = this.hooks.resumeAfter();
     const init: JsonRpcRequest = { jsonrpc: '2.0', id: this.internalId(), method: 'initialize', params: this.initParams };
-    let ex = await postMessage(ep, {}, init, { onMessage: () => undefined, headers: after === undefined ? undefined : { [RESUME_HEADER]: String(after) } });
-    if (!ex.answer && after !== undefined && ex.status === 400 && ex.rejection?.message.includes(RESUME_HEADER)) {
+    let ex = await postMessage(ep, {}, init, { onMessage: () => undefined, headers: after === undefined ? undefined : { [RESUME_AFTER_HEADER]: String(after) } });
+    if (!ex.answer && after !== undefined && ex.status === 400 && ex.rejection?.message.includes(RESUME_AFTER_HEADER)) {
       // The daemon's log is behind what we delivered (a reset or different FLEET_HOME): start at its newest.
       this.log.warn(`fleetd's event log ends before event ${after} that this bridge already delivered (was FLEET_HOME reset?); continuing from its newest event`);
       ex = await postMessage(ep, {}, init, { onMessage: () => undefined });

@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     await runStdio({ home });
     return;
   }
-  const daemon = await startDaemon({ home, host: argv.host, port: argv.port });
+  const daemon = await startDaemon({ home, flags: { host: argv.host, port: argv.port } });
   const paths = homePaths(home);
   process.stderr.write(
     [

@@ -1,4 +1,5 @@
 import type { FleetEvent } from './events.js';
+import type { ErrorBody } from './protocol.js';
 import { isProcessAlive, readServerInfo, readToken } from './discovery.js';
 import { SseParser } from './sse-parser.js';
 import { resolveHome } from './home.js';
@@ -74,7 +75,7 @@ export class DaemonClient {
       throw new ClientError(`fleetd answered ${res.status} with a body that is not JSON`, 'bad_response', res.status);
     }
     if (!res.ok) {
-      const err = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
+      const err = (json as Partial<ErrorBody> | undefined)?.error;
       throw new ClientError(err?.message ?? `fleetd answered ${res.status}`, err?.code ?? 'http_error', res.status);
     }
     return json as T;

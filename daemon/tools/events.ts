@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { LEVELS, RESERVED_PREFIXES, TOPIC_PATTERN, type FleetEvent } from '../../shared/events.js';
-import type { FleetContext, FleetPart, ToolCaller } from '../context.js';
+import type { FleetContext, FleetPart, PartDeps, ToolCaller } from '../context.js';
 import { EventFeed } from '../events/event-feed.js';
 import { assertCustomTopic, parseTopics, resolveCursor } from '../events/query.js';
 import { guarded, ok } from './result.js';
@@ -39,7 +39,7 @@ async function waitForEvents(ctx: FleetContext, caller: ToolCaller, args: { sinc
 }
 
 /** MCP tools over the event log: wait_for_events, list_events, publish_event, fleet_status. */
-export function eventsPart(ctx: FleetContext): FleetPart {
+export function eventsPart({ ctx }: PartDeps): FleetPart {
   return {
     name: 'events',
     tools: (server, _ctx, caller) => {

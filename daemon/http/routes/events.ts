@@ -6,7 +6,7 @@ import { LEVELS, TOPIC_PATTERN } from '../../../shared/events.js';
 import { assertCustomTopic, parseTopics, resolveCursor } from '../../events/query.js';
 import { FleetError } from '../../errors.js';
 import { EventFeed } from '../../events/event-feed.js';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../mount.js';
 import { bodyText } from '../read-body.js';
 import { serveSse } from '../sse-stream.js';
 
