@@ -9,6 +9,7 @@ import type { ConfigFlags } from './config.js';
 import type { FleetContext } from './context.js';
 import { openCore } from './core.js';
 import { createApp } from './http/app.js';
+import { clientHost, vetListenHost } from './http/listen-host.js';
 import { StreamRegistry } from './http/sse-stream.js';
 import { McpService } from './mcp/service.js';
 
@@ -46,7 +47,9 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 /** Starts fleetd over HTTP: core, MCP, routes, listening socket, server.json, fleet.started. */
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const say = opts.say ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const core = await openCore(opts.home, { flags: opts.flags });
+  let remoteWarning: string | undefined;
+  const core = await openCore(opts.home, { flags: opts.flags, vetConfig: (config) => (remoteWarning = vetListenHost(config)) });
+  if (remoteWarning) say(remoteWarning);
   const { ctx } = core;
   const paths = ctx.paths;
   try {
@@ -70,7 +73,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       say(`fleetd: port ${DEFAULT_PORT} is taken; listening on a free port instead (see ${paths.serverJson})`);
       port = await listen(server, 0, host);
     }
-    const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const url = `http://${clientHost(host)}:${port}`;
     ctx.url = () => url;
     const info: ServerInfo = { pid: process.pid, url, port, version: VERSION, startedAt: new Date(ctx.startedAt).toISOString(), home: paths.home };
     writePrivateFile(paths.serverJson, `${JSON.stringify(info, null, 2)}\n`);

@@ -13,6 +13,7 @@ const argv = yargs(hideBin(process.argv))
   )
   .option('transport', { choices: ['http', 'stdio'] as const, default: 'http' as const, describe: 'http serves every client on localhost; stdio serves one MCP client on stdin/stdout' })
   .option('host', { type: 'string', describe: 'address to listen on (default 127.0.0.1; env FLEET_HOST)' })
+  .option('allow-remote', { type: 'boolean', describe: 'allow a --host beyond loopback (the token then travels in clear over plain HTTP; config allowRemote)' })
   .option('port', { type: 'number', describe: `port to listen on; 0 picks a free one (default ${DEFAULT_PORT}, or a free one if taken; env FLEET_PORT)` })
   .option('home', { type: 'string', describe: 'state folder (default ~/.fleet; env FLEET_HOME)' })
   .example('$0', `serve on http://127.0.0.1:${DEFAULT_PORT} with state in ~/.fleet`)
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
     await runStdio({ home });
     return;
   }
-  const daemon = await startDaemon({ home, flags: { host: argv.host, port: argv.port } });
+  const daemon = await startDaemon({ home, flags: { host: argv.host, port: argv.port, allowRemote: argv.allowRemote } });
   const paths = homePaths(home);
   process.stderr.write(
     [

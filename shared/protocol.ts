@@ -28,6 +28,7 @@ export type ErrorCode =
   | 'unauthorized'
   | 'forbidden_host'
   | 'forbidden_origin'
+  | 'remote_not_allowed'
   // members
   | 'unknown_member'
   | 'member_exists'

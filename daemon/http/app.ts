@@ -4,6 +4,7 @@ import { bearerAuth } from './middleware/auth.js';
 import { limitBody } from './middleware/body-limit.js';
 import type { AppDeps, RouteMount } from './mount.js';
 import { hostGuard } from './middleware/host-guard.js';
+import { extraHostNames } from './listen-host.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoute, statusRoute } from './routes/status.js';
 
@@ -12,8 +13,7 @@ export type { AppDeps, RouteMount } from './mount.js';
 /** Builds the Hono app: guard, auth and body limit in front of thin routes. */
 export function createApp(deps: AppDeps, mounts: RouteMount[] = [], publicMounts: RouteMount[] = []): Hono {
   const app = new Hono();
-  const host = deps.ctx.config.host;
-  const hosts = host === '127.0.0.1' || host === 'localhost' ? [] : [host];
+  const hosts = extraHostNames(deps.ctx.config.host);
 
   app.onError((err, c) => {
     if (err instanceof FleetError) return c.json(err.toJSON(), err.status);
@@ -22,11 +22,12 @@ export function createApp(deps: AppDeps, mounts: RouteMount[] = [], publicMounts
   });
   app.notFound((c) => c.json(new FleetError('not_found', `no route ${c.req.method} ${c.req.path}`, 404).toJSON(), 404));
 
-  app.route('/health', healthRoute(deps));
   // Routes that check their own credentials (a webhook's HMAC) and their own body limit.
   for (const mount of publicMounts) mount(app, deps);
 
   app.use('*', hostGuard(hosts));
+  // Liveness needs no token, but answers only to this machine's names like everything else.
+  app.route('/health', healthRoute(deps));
   app.use('*', bearerAuth(deps.token));
   app.use('*', limitBody(deps.ctx.config.bodyLimit));
 
