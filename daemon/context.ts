@@ -25,6 +25,8 @@ export interface FleetPart {
   provides?: ProvidedServices;
   status?: () => Record<string, unknown>;
   tools?: ToolGroup;
+  /** What its tools are for, in a line or two of the MCP server instructions (name only tools that exist). */
+  instructions?: string;
   routes?: RouteMount;
   /** Routes that check their own credentials (e.g. a webhook's HMAC), mounted before auth. */
   publicRoutes?: RouteMount;

@@ -16,6 +16,9 @@ export function membersPart({ ctx }: PartDeps): FleetPart {
   return {
     name: 'members',
     provides: { members: service },
+    instructions:
+      'Members: register_member adds a machine (SSH, or kind "local" for this one), update_member, remove_member, list_members and member_detail manage them; ' +
+      'execute_command runs a shell command on one member, several or "all" in parallel; send_files and fetch_files copy files and folders to and from members over SFTP, hash-verified.',
     status: () => ({ members: service.summary() }),
     tools: (server) => memberTools(server, service),
     routes: (app) => {
