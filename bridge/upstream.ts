@@ -5,8 +5,8 @@ import { HttpFailure, sseMessages } from './http-client.js';
 import { errorResponse, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from './jsonrpc.js';
 import type { Log } from './log.js';
 import { deleteSession, newestEventId, openStream, parseMessages, postMessage, resumeAnswer, type Exchange } from './mcp-http.js';
-import { Reconnect } from './reconnect.js';
 import { SessionGate, type Session } from './session-gate.js';
+import { Backoff } from '../shared/backoff.js';
 import { RESUME_AFTER_HEADER } from '../shared/protocol.js';
 
 /**
@@ -44,7 +44,8 @@ export class Upstream {
   private streamEventId: string | undefined;
   private internalIds = 0;
   private supervising = false;
-  private readonly reconnect = new Reconnect();
+  /** Reconnect pauses: 100 ms doubling to 5 s, jittered so bridges that lost one daemon do not knock in lockstep. */
+  private readonly reconnect = new Backoff({ initialMs: 100, maxMs: 5000, jitter: 0.5 });
   private readonly streamAbort = new AbortController();
 
   constructor(
@@ -218,7 +219,9 @@ export class Upstream {
         else this.gate.lastFailure = why;
         this.log.debug(`fleetd unavailable (${why}); retrying in about ${this.reconnect.nextDelayMs} ms`);
       }
-      await this.reconnect.pause(this.gate.waiting);
+      // A request waiting for the daemon caps the pause at a quarter second: a probe is one read
+      // of server.json and one refused connect, while the request's wait is someone's time.
+      await this.reconnect.pause(this.gate.waiting ? { capMs: 250 } : {});
     }
   }
 
