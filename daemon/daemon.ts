@@ -26,8 +26,6 @@ export interface DaemonOptions {
 export interface Daemon {
   url: string;
   port: number;
-  /** False when the port was picked by the OS (--port 0, or 7411 was taken): the URL changes at the next start. */
-  portFixed: boolean;
   ctx: FleetContext;
   /** Announces fleet.stopping, ends streams and sessions, flushes and releases the home. */
   stop(reason?: string): Promise<void>;
@@ -106,7 +104,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         }
         await core.close();
       })());
-    return { url, port, portFixed: explicitPort !== undefined && explicitPort !== 0, ctx, stop };
+    return { url, port, ctx, stop };
   } catch (e) {
     await core.close();
     throw e;

@@ -3,6 +3,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { resolveHome, homePaths } from '../shared/home.js';
 import { VERSION } from '../shared/version.js';
+import { startupBanner } from './banner.js';
 import { startDaemon, DEFAULT_PORT } from './daemon.js';
 import { FleetError } from './errors.js';
 
@@ -35,15 +36,17 @@ async function main(): Promise<void> {
     return;
   }
   const daemon = await startDaemon({ home, flags: { host: argv.host, port: argv.port, allowRemote: argv.allowRemote } });
-  const paths = homePaths(home);
   process.stderr.write(
-    [
-      `fleetd ${VERSION} listening on ${daemon.url} (pid ${process.pid})`,
-      `  home:        ${home}  (token: ${paths.token})`,
-      `  events:      fleetctl events --follow`,
-      `  Claude Code: claude mcp add --transport http fleet ${daemon.url}/mcp --header "Authorization: Bearer $(cat ${paths.token})"`,
-      '',
-    ].join('\n'),
+    startupBanner({
+      version: VERSION,
+      pid: process.pid,
+      url: daemon.url,
+      port: daemon.port,
+      home,
+      tokenPath: homePaths(home).token,
+      requestedPort: daemon.ctx.config.port,
+      defaultPort: DEFAULT_PORT,
+    }),
   );
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
