@@ -6,6 +6,7 @@ import { VERSION } from '../shared/version.js';
 import { startupBanner } from './banner.js';
 import { startDaemon, DEFAULT_PORT } from './daemon.js';
 import { FleetError } from './errors.js';
+import { DAMAGED_DATABASE_EXIT } from './events/db-check.js';
 
 const argv = yargs(hideBin(process.argv))
   .scriptName('fleetd')
@@ -66,5 +67,6 @@ async function main(): Promise<void> {
 main().catch((e) => {
   const msg = e instanceof FleetError ? e.message : (e as Error).message;
   process.stderr.write(`fleetd: ${msg}\n`);
-  process.exit(e instanceof FleetError && e.code === 'already_running' ? 3 : 1);
+  const code = e instanceof FleetError ? e.code : '';
+  process.exit(code === 'already_running' ? 3 : code === 'database_damaged' ? DAMAGED_DATABASE_EXIT : 1);
 });

@@ -40,11 +40,14 @@ export type ErrorCode =
   | 'no_members'
   | 'shell_exited'
   | 'transfer_failed'
+  | 'unsafe_name'
   // the daemon and its home
   | 'already_running'
   | 'lock_failed'
   | 'bad_config'
   | 'bad_database'
+  | 'database_damaged'
+  | 'too_many_sessions'
   | 'storage_full'
   | 'not_found'
   | 'internal';

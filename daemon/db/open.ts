@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { checkDatabase } from '../events/db-check.js';
 import { migrate } from './migrate.js';
 
 /**
@@ -9,8 +10,8 @@ import { migrate } from './migrate.js';
 export function openFleetDb(path: string): Database.Database {
   const db = new Database(path);
   try {
-    // The integrity check (checkDatabase(db, path), daemon/events/db-check.ts) belongs here:
-    // after open, before the first write a migration or a pragma could make.
+    // A damaged file is reported before the first write a pragma or a migration could make.
+    checkDatabase(db, path);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('busy_timeout = 5000');

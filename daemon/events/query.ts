@@ -1,4 +1,4 @@
-import { compileTopicFilter, isReservedTopic, parseSince, RESERVED_PREFIXES } from '../../shared/events.js';
+import { compileTopicFilter, isReservedTopic, parseSince, parseTopicGlobs, RESERVED_PREFIXES } from '../../shared/events.js';
 import { FleetError, type ErrorCode } from '../errors.js';
 import type { EventLog } from './event-log.js';
 
@@ -27,21 +27,20 @@ function checkAhead(log: EventLog, id: number, code: ErrorCode): number {
   return id;
 }
 
-/** Parses the topic globs from repeated or comma-separated `topic=` parameters. */
+/** Parses the topic globs from repeated or comma-separated `topic=` parameters (bounded in count and length). */
 export function parseTopics(values: string[] | undefined) {
-  const raw = (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
-  if (raw.length === 0) return { globs: undefined, filter: undefined };
   try {
-    return { globs: raw, filter: compileTopicFilter(raw) };
+    const globs = parseTopicGlobs(values ?? []);
+    if (globs.length === 0) return { globs: undefined, filter: undefined };
+    return { globs, filter: compileTopicFilter(globs) };
   } catch (e) {
     throw new FleetError('bad_topic', (e as Error).message);
   }
 }
 
-
 /** Refuses a topic in a namespace only fleetd may publish to (POST /events, publish_event). */
 export function assertCustomTopic(topic: string): void {
   if (isReservedTopic(topic)) {
-    throw new FleetError('reserved_topic', `topic "${topic}" is reserved for fleetd (${RESERVED_PREFIXES.join(' ')}); use your own prefix, e.g. deploy.finished`);
+    throw new FleetError('reserved_topic', `topic "${topic}" is reserved for fleetd (${RESERVED_PREFIXES.join(' ')}, in any letter case); use your own prefix, e.g. deploy.finished`);
   }
 }

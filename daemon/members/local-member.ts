@@ -10,7 +10,7 @@ import { Liveness, type Transition } from './liveness.js';
 import { CappedOutput } from './output-cap.js';
 import type { MemberRecord, StoredLiveness } from './registry.js';
 import { toOutcome, type CommandOutcome, type MemberRuntime, type RuntimeState } from './runtime.js';
-import { intoFolder, memberPath, type TransferItem, type TransferredFile } from './transfer-paths.js';
+import { intoFolder, MAX_TREE_DEPTH, memberPath, type TransferItem, type TransferOutcome } from './transfer-paths.js';
 
 /** A member-side path of a local member: relative ones are under the home folder, like an SSH login. */
 function onMember(p: string): string {
@@ -18,17 +18,23 @@ function onMember(p: string): string {
   return isAbsolute(m) ? m : join(homedir(), m);
 }
 
-/** Copies a file or folder tree, hashing both copies of every file. */
-async function copyTree(from: string, to: string, out: TransferredFile[]): Promise<void> {
-  const st = await stat(from).catch((e: NodeJS.ErrnoException) => {
+/**
+ * Copies a file or folder tree, hashing both copies of every file. The path named is followed;
+ * inside a folder, symbolic links and special files are skipped (see SkippedEntry), as over SFTP.
+ */
+async function copyTree(from: string, to: string, out: TransferOutcome, depth = 0): Promise<void> {
+  const st = await (depth === 0 ? stat(from) : lstat(from)).catch((e: NodeJS.ErrnoException) => {
     throw new FleetError('transfer_failed', `cannot read ${from}: ${e.code === 'ENOENT' ? 'no such file or directory' : e.message}`);
   });
   if (st.isDirectory()) {
-    for (const entry of (await readdir(from)).sort()) {
-      const child = join(from, entry);
-      if ((await lstat(child)).isSymbolicLink() && (await stat(child).catch(() => undefined))?.isDirectory()) continue;
-      await copyTree(child, join(to, entry), out);
-    }
+    if (depth >= MAX_TREE_DEPTH) throw new FleetError('transfer_failed', `${from} is more than ${MAX_TREE_DEPTH} folders deep; copy a folder further down`);
+    for (const entry of (await readdir(from)).sort()) await copyTree(join(from, entry), join(to, entry), out, depth + 1);
+    return;
+  }
+  if (!st.isFile()) {
+    const reason = st.isSymbolicLink() ? 'symbolic link' : 'not a regular file or folder';
+    if (depth === 0) throw new FleetError('transfer_failed', `cannot copy ${from}: it is ${reason === 'symbolic link' ? 'a broken symbolic link' : 'not a regular file or folder'}`);
+    out.skipped.push({ path: from, reason });
     return;
   }
   try {
@@ -39,7 +45,7 @@ async function copyTree(from: string, to: string, out: TransferredFile[]): Promi
     throw new FleetError('transfer_failed', `cannot copy ${from} to ${to}: ${(e as Error).message}`);
   }
   const [a, b] = await Promise.all([sha256OfFile(from), sha256OfFile(to)]);
-  out.push({ from, to, bytes: st.size, sha256: a, verified: a === b });
+  out.files.push({ from, to, bytes: st.size, sha256: a, verified: a === b });
 }
 
 /**
@@ -111,14 +117,14 @@ export class LocalMember implements MemberRuntime {
     });
   }
 
-  async send(items: TransferItem[]): Promise<TransferredFile[]> {
-    const out: TransferredFile[] = [];
+  async send(items: TransferItem[]): Promise<TransferOutcome> {
+    const out: TransferOutcome = { files: [], skipped: [] };
     for (const item of items) await copyTree(item.source, onMember(intoFolder(item.destination, item.source, join)), out);
     return out;
   }
 
-  async fetch(items: TransferItem[]): Promise<TransferredFile[]> {
-    const out: TransferredFile[] = [];
+  async fetch(items: TransferItem[]): Promise<TransferOutcome> {
+    const out: TransferOutcome = { files: [], skipped: [] };
     for (const item of items) {
       const from = onMember(item.source);
       await copyTree(from, intoFolder(item.destination, from, join), out);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { LEVELS, RESERVED_PREFIXES, TOPIC_PATTERN, type FleetEvent } from '../../shared/events.js';
 import type { FleetContext, FleetPart, PartDeps, ToolCaller } from '../context.js';
 import { EventFeed } from '../events/event-feed.js';
+import { PAGE_BYTES } from '../events/event-log.js';
 import { assertCustomTopic, parseTopics, resolveCursor } from '../events/query.js';
 import { guarded, ok } from './result.js';
 
@@ -24,7 +25,7 @@ async function waitForEvents(ctx: FleetContext, caller: ToolCaller, args: { sinc
   const events: FleetEvent[] = [];
   try {
     while (events.length === 0 && !deadline.aborted) {
-      for (const row of feed.next(limit)) {
+      for (const row of feed.next(limit, PAGE_BYTES)) {
         const e = JSON.parse(row.json) as FleetEvent;
         if (visibleTo(e, caller.sessionId, ctx.liveSessions)) events.push(e);
       }
@@ -57,7 +58,7 @@ export function eventsPart({ ctx }: PartDeps): FleetPart {
             'Returns at once when events are waiting; otherwise waits up to timeout_s (default 25, max 50).',
           inputSchema: {
             since: since.describe('event id (exclusive), ISO 8601 time, or duration like 90s/10m/2h; default: this session\'s own cursor'),
-            topics: topics.describe('topic globs, e.g. ["member.*", "deploy.*"]'),
+            topics: topics.describe('topic globs (at most 64, each at most 128 characters), e.g. ["member.*", "deploy.*"]'),
             timeout_s: z.number().min(0).max(50).optional().describe('seconds to wait when nothing is pending (default 25, max 50)'),
             limit: z.number().int().min(1).max(1000).optional().describe('most events to return (default 100)'),
           },
@@ -76,7 +77,7 @@ export function eventsPart({ ctx }: PartDeps): FleetPart {
         'list_events',
         {
           title: 'List past fleet events',
-          description: 'Reads the durable event history without waiting: events after `since` (id, ISO time or duration; default the last hour), filtered by topic globs and subject.',
+          description: 'Reads the durable event history without waiting: events after `since` (id, ISO time or duration; default the last hour), filtered by topic globs and subject. A page holds at most `limit` events and about 1 MiB of JSON; pass its `cursor` as `since` for the next one.',
           inputSchema: {
             since: since.describe('event id (exclusive), ISO 8601 time, or duration like 10m (default 1h)'),
             topics: topics.describe('topic globs, e.g. ["member.*"]'),
@@ -89,9 +90,12 @@ export function eventsPart({ ctx }: PartDeps): FleetPart {
           guarded(() => {
             const after = resolveCursor(ctx.log, undefined, args.since === undefined ? '1h' : String(args.since));
             const { globs } = parseTopics(args.topics);
-            const events = ctx.log.read(after, { globs, subject: args.subject, limit: args.limit ?? 100 }).filter((e) => visibleTo(e, caller.sessionId, ctx.liveSessions));
-            const cursor = events.length ? events[events.length - 1]!.id : after;
-            return ok(`${events.length} event(s).`, { events, cursor, lastId: ctx.log.lastId });
+            // A page bounded in bytes as well as rows; its cursor (the last id read, shown or not) continues it.
+            const page = ctx.log.read(after, { globs, subject: args.subject, limit: args.limit ?? 100, maxBytes: PAGE_BYTES });
+            const events = page.filter((e) => visibleTo(e, caller.sessionId, ctx.liveSessions));
+            const cursor = page.length ? page[page.length - 1]!.id : after;
+            const more = cursor < ctx.log.lastId;
+            return ok(`${events.length} event(s).${more ? ` More may follow: pass since=${cursor}.` : ''}`, { events, cursor, lastId: ctx.log.lastId });
           }),
       );
 
