@@ -63,7 +63,9 @@ const MembersConfigSchema = z
 /** FLEET_HOME/config.json, checked; durations become milliseconds. */
 export const ConfigSchema = z
   .object({
-    host: z.string().default('127.0.0.1'),
+    host: z.string().min(1).default('127.0.0.1'),
+    // Listening beyond loopback sends the bearer token in clear: only when asked for (--allow-remote).
+    allowRemote: z.boolean().default(false),
     port: z.number().int().min(0).max(65535).optional(),
     retention: z
       .object({
@@ -102,20 +104,63 @@ export const ConfigSchema = z
 
 export type Config = z.output<typeof ConfigSchema>;
 
-/** Loads config.json (absent means all defaults); a malformed file is a clear startup error. */
-export function loadConfig(path: string): Config {
-  let raw: unknown = {};
-  if (existsSync(path)) {
-    try {
-      raw = JSON.parse(readFileSync(path, 'utf8'));
-    } catch (e) {
-      throw new FleetError('bad_config', `${path} is not valid JSON: ${(e as Error).message}`);
-    }
+/** What flags and the environment may set; each wins over config.json. */
+export interface ConfigFlags {
+  host?: string;
+  port?: number;
+  allowRemote?: boolean;
+}
+
+/** Reads config.json (absent means `{}`); a file that is not JSON is a clear startup error. */
+export function readConfigFile(path: string): unknown {
+  if (!existsSync(path)) return {};
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new FleetError('bad_config', `${path} is not valid JSON: ${(e as Error).message}`, 400, { cause: e });
   }
-  const parsed = ConfigSchema.safeParse(raw);
+}
+
+/**
+ * The final settings, resolved once before any part is built: flag > environment
+ * (FLEET_HOST, FLEET_PORT) > config.json > default. The result is frozen.
+ */
+export function resolveConfig(input: { flags?: ConfigFlags; env?: NodeJS.ProcessEnv; file?: unknown; source?: string }): Config {
+  const source = input.source ?? 'config.json';
+  const parsed = ConfigSchema.safeParse(input.file ?? {});
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new FleetError('bad_config', `${path} is invalid: ${issues}`);
+    throw new FleetError('bad_config', `${source} is invalid: ${issues}`);
   }
-  return parsed.data;
+  const config = parsed.data;
+  const env = input.env ?? {};
+  const flags = input.flags ?? {};
+  if (env.FLEET_HOST) config.host = env.FLEET_HOST;
+  if (env.FLEET_PORT !== undefined && env.FLEET_PORT !== '') config.port = portOf(env.FLEET_PORT, `FLEET_PORT="${env.FLEET_PORT}"`);
+  if (flags.host !== undefined) {
+    if (flags.host === '') throw new FleetError('bad_config', '--host is empty: give an address to listen on, e.g. 127.0.0.1');
+    config.host = flags.host;
+  }
+  if (flags.port !== undefined) config.port = portOf(flags.port, `--port ${flags.port}`);
+  if (flags.allowRemote !== undefined) config.allowRemote = flags.allowRemote;
+  return deepFreeze(config);
+}
+
+/** Loads config.json alone (no flags, no environment). */
+export function loadConfig(path: string): Config {
+  return resolveConfig({ file: readConfigFile(path), source: path });
+}
+
+function portOf(raw: string | number, what: string): number {
+  const n = typeof raw === 'number' ? raw : raw.trim() === '' ? NaN : Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new FleetError('bad_config', `${what} is not a port number: use 0-65535 (0 picks a free port)`);
+  return n;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
 }

@@ -3,6 +3,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { resolveHome, homePaths } from '../shared/home.js';
 import { VERSION } from '../shared/version.js';
+import { startupBanner } from './banner.js';
 import { startDaemon, DEFAULT_PORT } from './daemon.js';
 import { FleetError } from './errors.js';
 import { DAMAGED_DATABASE_EXIT } from './events/db-check.js';
@@ -14,6 +15,7 @@ const argv = yargs(hideBin(process.argv))
   )
   .option('transport', { choices: ['http', 'stdio'] as const, default: 'http' as const, describe: 'http serves every client on localhost; stdio serves one MCP client on stdin/stdout' })
   .option('host', { type: 'string', describe: 'address to listen on (default 127.0.0.1; env FLEET_HOST)' })
+  .option('allow-remote', { type: 'boolean', describe: 'allow a --host beyond loopback (the token then travels in clear over plain HTTP; config allowRemote)' })
   .option('port', { type: 'number', describe: `port to listen on; 0 picks a free one (default ${DEFAULT_PORT}, or a free one if taken; env FLEET_PORT)` })
   .option('home', { type: 'string', describe: 'state folder (default ~/.fleet; env FLEET_HOME)' })
   .example('$0', `serve on http://127.0.0.1:${DEFAULT_PORT} with state in ~/.fleet`)
@@ -34,16 +36,18 @@ async function main(): Promise<void> {
     await runStdio({ home });
     return;
   }
-  const daemon = await startDaemon({ home, host: argv.host, port: argv.port });
-  const paths = homePaths(home);
+  const daemon = await startDaemon({ home, flags: { host: argv.host, port: argv.port, allowRemote: argv.allowRemote } });
   process.stderr.write(
-    [
-      `fleetd ${VERSION} listening on ${daemon.url} (pid ${process.pid})`,
-      `  home:        ${home}  (token: ${paths.token})`,
-      `  events:      fleetctl events --follow`,
-      `  Claude Code: claude mcp add --transport http fleet ${daemon.url}/mcp --header "Authorization: Bearer $(cat ${paths.token})"`,
-      '',
-    ].join('\n'),
+    startupBanner({
+      version: VERSION,
+      pid: process.pid,
+      url: daemon.url,
+      port: daemon.port,
+      home,
+      tokenPath: homePaths(home).token,
+      requestedPort: daemon.ctx.config.port,
+      defaultPort: DEFAULT_PORT,
+    }),
   );
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {

@@ -1,6 +1,6 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { FleetEvent, NewEvent } from '../../shared/events.js';
-import { checkDatabase } from './db-check.js';
+import { openFleetDb } from '../db/open.js';
 import { GroupCommitter } from './group-commit.js';
 import { serializeEvent, type PreparedEvent } from './prepare-event.js';
 
@@ -55,34 +55,16 @@ export class EventLog {
   private readonly insert: Database.Statement;
   private readonly retentionSlack: number;
 
+  /** Set when the log opened fleet.db itself (given a path) and so closes it. */
+  private readonly ownsDb: boolean;
+
+  /** Runs on fleet.db as opened by its owner (daemon/db); given a path, opens it that way itself. */
   constructor(
-    path: string,
+    db: Database.Database | string,
     private readonly retention: RetentionPolicy = { maxEvents: 1_000_000, maxAgeMs: 30 * 86_400_000 },
   ) {
-    this.db = new Database(path);
-    try {
-      checkDatabase(this.db, path);
-    } catch (e) {
-      this.db.close();
-      throw e;
-    }
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('busy_timeout = 5000');
-    // better-sqlite3 asks for a 16 MB page cache; reads here are sequential scans that gain nothing from it.
-    this.db.pragma('cache_size = -2000');
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS events (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        ts_ms INTEGER NOT NULL,
-        topic TEXT NOT NULL,
-        subject TEXT,
-        session TEXT,
-        body TEXT NOT NULL
-      );
-      CREATE INDEX IF NOT EXISTS events_ts ON events(ts_ms);
-      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    `);
+    this.ownsDb = typeof db === 'string';
+    this.db = typeof db === 'string' ? openFleetDb(db) : db;
     this.insert = this.db.prepare('INSERT INTO events (ts_ms, topic, subject, session, body) VALUES (?, ?, ?, ?, ?)');
     // AUTOINCREMENT's high-water mark survives deletes, so ids are never reused even when retention empties the table.
     const seq = this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").get() as { seq: number } | undefined;
@@ -217,10 +199,10 @@ export class EventLog {
     return removed;
   }
 
-  /** Commits what is pending and closes the database. */
+  /** Commits what is pending (and closes the database when the log opened it). */
   close(): void {
     this.flush();
-    this.db.close();
+    if (this.ownsDb) this.db.close();
   }
 
   private gapRow(afterId: number): LogRow {

@@ -1,5 +1,5 @@
 import { compileTopicFilter, isReservedTopic, parseSince, parseTopicGlobs, RESERVED_PREFIXES } from '../../shared/events.js';
-import { FleetError } from '../errors.js';
+import { FleetError, type ErrorCode } from '../errors.js';
 import type { EventLog } from './event-log.js';
 
 /** Where a reader starts: Last-Event-ID wins over ?since=; default is "from now". */
@@ -20,7 +20,7 @@ export function resolveCursor(log: EventLog, lastEventId: string | undefined, si
   return parsed.kind === 'id' ? checkAhead(log, parsed.id, 'bad_since') : log.cursorAtTime(parsed.ms);
 }
 
-function checkAhead(log: EventLog, id: number, code: string): number {
+function checkAhead(log: EventLog, id: number, code: ErrorCode): number {
   if (id > log.lastId) {
     throw new FleetError(code, `event id ${id} is newer than the newest event (${log.lastId}); was the log replaced? Resume with since=0 or a time`);
   }

@@ -4,6 +4,7 @@ import { hideBin } from 'yargs/helpers';
 import { ClientError, DaemonClient, discover, notRunningHint } from '../../shared/client.js';
 import { isProcessAlive, readServerInfo } from '../../shared/discovery.js';
 import { LEVELS, type FleetEvent } from '../../shared/events.js';
+import type { StatusView } from '../../shared/protocol.js';
 import { resolveHome } from '../../shared/home.js';
 import { VERSION } from '../../shared/version.js';
 import { eventsCommand } from './events.js';
@@ -79,7 +80,7 @@ await yargs(hideBin(process.argv))
         const home = resolveHome(argv.home);
         const info = readServerInfo(home);
         if (!argv.url && (!info || !isProcessAlive(info.pid))) throw new ClientError(`fleetd is not running on ${home}; ${notRunningHint(home)}`, 'not_running');
-        const s = await clientOf(argv).request<Record<string, unknown>>('GET', '/status');
+        const s = await clientOf(argv).request<StatusView>('GET', '/status');
         if (argv.json) {
           process.stdout.write(`${JSON.stringify(s)}\n`);
           return;
@@ -95,7 +96,7 @@ await yargs(hideBin(process.argv))
           `  SSE streams:  ${s.sseStreams}`,
         ];
         if (s.mcpSessions !== undefined) lines.push(`  MCP sessions: ${s.mcpSessions}`);
-        const m = s.members as { total: number; online: number; offline: number; connecting: number } | undefined;
+        const m = s.members;
         if (m) lines.push(`  members:      ${m.total} (${m.online} online, ${m.offline} offline${m.connecting ? `, ${m.connecting} connecting` : ''})`);
         process.stdout.write(`${lines.join('\n')}\n`);
       }),

@@ -1,18 +1,7 @@
 import { resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import type { DaemonClient } from '../../shared/client.js';
-
-interface MemberView {
-  name: string;
-  kind: string;
-  address?: string;
-  state: string;
-  reason?: string;
-  since?: string;
-  lastError?: string;
-  description?: string;
-  [k: string]: unknown;
-}
+import type { MemberView } from '../../shared/protocol.js';
 
 type Global = { home?: string; url?: string; 'token-file'?: string };
 type ClientOf = (argv: Global) => DaemonClient;

@@ -49,15 +49,7 @@ export class McpMessageStore {
     db.pragma('synchronous = NORMAL');
     db.pragma('wal_autocheckpoint = 0');
     db.pragma('busy_timeout = 5000');
-    db.exec(`
-      CREATE TABLE IF NOT EXISTS mcp_messages (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        session TEXT NOT NULL,
-        stream TEXT NOT NULL,
-        message TEXT NOT NULL
-      );
-      CREATE INDEX IF NOT EXISTS mcp_messages_session ON mcp_messages(session, stream, id);
-    `);
+    // Its table comes from daemon/db/migrations.ts, run by fleet.db's owner before this opens.
     // Sessions do not survive a restart (clients get 404 and re-initialize): drop their streams.
     db.exec('DELETE FROM mcp_messages');
     const seq = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'mcp_messages'").get() as { seq: number } | undefined;

@@ -6,13 +6,7 @@ import { invalidRequest, readJsonRpcBody, rpcError, RPC, sessionsFull } from './
 import { GET_STREAM, type McpMessageStore } from './message-store.js';
 import { McpSession } from './session.js';
 import type { SessionTable } from './session-table.js';
-
-/**
- * On an initialize request, asks the new session to push fleet events after this id (and
- * start its wait_for_events cursor there): how a relay such as fleet-bridge delivers what
- * was published while the daemon was down, once, after it re-initializes.
- */
-export const RESUME_HEADER = 'fleet-resume-after';
+import { RESUME_AFTER_HEADER } from '../../shared/protocol.js';
 
 type StreamableSession = McpSession<WebStandardStreamableHTTPServerTransport>;
 const encoder = new TextEncoder();
@@ -68,9 +62,9 @@ export class StreamableHttpEndpoint {
     if (!messages.some((m) => isInitializeRequest(m))) {
       return rpcError(400, RPC.notInitialized, 'Bad Request: no Mcp-Session-Id header and no initialize request; initialize a session first');
     }
-    const resume = req.headers.get(RESUME_HEADER);
+    const resume = req.headers.get(RESUME_AFTER_HEADER);
     if (resume !== null && (!/^\d{1,15}$/.test(resume) || Number(resume) > this.ctx.log.lastId)) {
-      return rpcError(400, RPC.invalidRequest, `${RESUME_HEADER} "${resume.slice(0, 40)}" is not a fleet event id (newest is ${this.ctx.log.lastId})`);
+      return rpcError(400, RPC.invalidRequest, `${RESUME_AFTER_HEADER} "${resume.slice(0, 40)}" is not a fleet event id (newest is ${this.ctx.log.lastId})`);
     }
     const release = this.sessions.reserve();
     if (!release) return sessionsFull(this.sessions.maxSessions);

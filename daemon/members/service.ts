@@ -26,8 +26,8 @@ export class MembersService {
   readonly settings: MemberSettings;
 
   constructor(private readonly ctx: FleetContext) {
-    this.registry = new MemberRegistry(ctx.log.db);
-    this.hostKeys = new HostKeyStore(ctx.log.db);
+    this.registry = new MemberRegistry(ctx.db);
+    this.hostKeys = new HostKeyStore(ctx.db);
     this.settings = memberSettings(ctx.config.members);
     this.pool = new MemberPool(this.settings, this.registry, this.hostKeys, (t, runtime, record) => this.onTransition(t, runtime, record));
     for (const record of this.registry.list()) this.pool.open(record);

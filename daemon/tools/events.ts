@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { LEVELS, RESERVED_PREFIXES, TOPIC_PATTERN, type FleetEvent } from '../../shared/events.js';
-import type { FleetContext, FleetPart, ToolCaller } from '../context.js';
+import type { FleetContext, FleetPart, PartDeps, ToolCaller } from '../context.js';
 import { EventFeed } from '../events/event-feed.js';
 import { PAGE_BYTES } from '../events/event-log.js';
 import { assertCustomTopic, parseTopics, resolveCursor } from '../events/query.js';
@@ -40,21 +40,25 @@ async function waitForEvents(ctx: FleetContext, caller: ToolCaller, args: { sinc
 }
 
 /** MCP tools over the event log: wait_for_events, list_events, publish_event, fleet_status. */
-export function eventsPart(ctx: FleetContext): FleetPart {
+export function eventsPart({ ctx }: PartDeps): FleetPart {
   return {
     name: 'events',
+    instructions:
+      'Events are pushed to this client as notifications/message (logger "fleet") the moment they happen: members added, changed, removed, going online or offline; fleetd starting and stopping; custom events that scripts and agents publish with publish_event.\n' +
+      'Your client may not show those notifications to you, so use wait_for_events: call it with no arguments to receive everything this session has not seen yet (it returns at once when events are waiting, otherwise it waits up to 25 s); pass topics such as ["member.*"] to wait for some only, instead of checking in a loop.\n' +
+      'To look back in history use list_events with since (an event id, an ISO time or a duration like 10m); fleet_status shows the daemon and a summary of the members.',
     tools: (server, _ctx, caller) => {
       server.registerTool(
         'wait_for_events',
         {
           title: 'Wait for fleet events',
           description:
-            'Blocks until fleet events arrive (member online/offline, task completed/failed/stalled, credential stored, CI status, file changes, custom events) and returns them with a cursor. ' +
+            'Blocks until fleet events arrive (members added, changed, removed, online or offline; fleetd starting or stopping; custom events) and returns them with a cursor. ' +
             'Call it with no arguments to get everything this session has not seen yet; pass `since` (the cursor from a previous call, an ISO time or a duration like 10m) to read from a point. ' +
             'Returns at once when events are waiting; otherwise waits up to timeout_s (default 25, max 50).',
           inputSchema: {
             since: since.describe('event id (exclusive), ISO 8601 time, or duration like 90s/10m/2h; default: this session\'s own cursor'),
-            topics: topics.describe('topic globs (at most 64, each at most 128 characters), e.g. ["task.*", "member.offline"]'),
+            topics: topics.describe('topic globs (at most 64, each at most 128 characters), e.g. ["member.*", "deploy.*"]'),
             timeout_s: z.number().min(0).max(50).optional().describe('seconds to wait when nothing is pending (default 25, max 50)'),
             limit: z.number().int().min(1).max(1000).optional().describe('most events to return (default 100)'),
           },
@@ -77,7 +81,7 @@ export function eventsPart(ctx: FleetContext): FleetPart {
           inputSchema: {
             since: since.describe('event id (exclusive), ISO 8601 time, or duration like 10m (default 1h)'),
             topics: topics.describe('topic globs, e.g. ["member.*"]'),
-            subject: z.string().max(256).optional().describe('only events about this subject (member, task id, credential name...)'),
+            subject: z.string().max(256).optional().describe('only events about this subject (a member name, or the subject a custom event was published with)'),
             limit: z.number().int().min(1).max(1000).optional().describe('most events to return (default 100)'),
           },
           annotations: { readOnlyHint: true, openWorldHint: false },

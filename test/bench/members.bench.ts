@@ -18,9 +18,9 @@ import { tmpdir, userInfo } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import Database from 'better-sqlite3';
 import ssh2 from 'ssh2';
 import { ConfigSchema } from '../../daemon/config.js';
+import { openFleetDb } from '../../daemon/db/open.js';
 import { HostKeyStore } from '../../daemon/members/host-keys.js';
 import { MemberRegistry } from '../../daemon/members/registry.js';
 import { memberSettings } from '../../daemon/members/settings.js';
@@ -94,7 +94,7 @@ async function execChannelPerCommand(sshd: Sshd, user: string, key: string, n: n
 
 /** The pool alone, in this process (no daemon, no MCP): what a command costs on a warm shell channel. */
 async function poolInProcess(sshd: Sshd, user: string, key: string, n: number): Promise<number> {
-  const db = new Database(':memory:');
+  const db = openFleetDb(':memory:');
   const registry = new MemberRegistry(db);
   const record = registry.insert({ name: 'bench', kind: 'ssh', host: '127.0.0.1', port: sshd.port, user, identityFile: key, useAgent: false });
   const member = new SshMember(record, registry.liveness('bench'), memberSettings(ConfigSchema.parse({}).members), new HostKeyStore(db), () => undefined);

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigSchema, loadConfig } from '../../daemon/config.js';
+import { ConfigSchema, loadConfig, resolveConfig } from '../../daemon/config.js';
 
 describe('config.json', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fleet-config-'));
@@ -55,5 +55,32 @@ describe('config.json', () => {
     const bad = join(dir, 'keepalive.json');
     writeFileSync(bad, JSON.stringify({ sse: { keepAlive: 0 } }));
     expect(() => loadConfig(bad)).toThrow(/keepalive\.json is invalid: sse\.keepAlive: duration 0 is out of range/);
+  });
+});
+
+describe('resolveConfig: flag > environment > config.json > default, resolved once', () => {
+  it('takes each setting from the strongest source that gives it', () => {
+    expect(resolveConfig({}).host).toBe('127.0.0.1');
+    expect(resolveConfig({}).port).toBeUndefined();
+    const file = { host: '127.0.0.2', port: 7500, bodyLimit: 10 };
+    expect(resolveConfig({ file })).toMatchObject({ host: '127.0.0.2', port: 7500, bodyLimit: 10 });
+    expect(resolveConfig({ file, env: { FLEET_HOST: '127.0.0.3', FLEET_PORT: '7600' } })).toMatchObject({ host: '127.0.0.3', port: 7600, bodyLimit: 10 });
+    expect(resolveConfig({ file, env: { FLEET_HOST: '127.0.0.3', FLEET_PORT: '7600' }, flags: { host: '127.0.0.4', port: 0 } })).toMatchObject({ host: '127.0.0.4', port: 0 });
+  });
+
+  it('returns frozen settings: nothing can patch them after the parts are built', () => {
+    const c = resolveConfig({});
+    expect(() => {
+      (c as { host: string }).host = '0.0.0.0';
+    }).toThrow(TypeError);
+    expect(() => {
+      (c.members as { channels: number }).channels = 1;
+    }).toThrow(TypeError);
+  });
+
+  it('names the source of a bad port', () => {
+    expect(() => resolveConfig({ env: { FLEET_PORT: 'abc' } })).toThrow(/FLEET_PORT="abc" is not a port number: use 0-65535/);
+    expect(() => resolveConfig({ flags: { port: Number.NaN } })).toThrow(/--port NaN is not a port number/);
+    expect(() => resolveConfig({ file: { port: 70000 }, source: 'x/config.json' })).toThrow(/x\/config\.json is invalid: port/);
   });
 });

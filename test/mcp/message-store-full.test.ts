@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
+import { openFleetDb } from '../../daemon/db/open.js';
 import { McpMessageStore } from '../../daemon/mcp/message-store.js';
 import { tempHome } from '../helpers/fleetd.js';
 
@@ -25,6 +26,8 @@ describe('MCP message store on a full disk', () => {
 
   it('keeps refused messages in memory, in order with stored ones, for replay; forgets them with the session', async () => {
     home = tempHome();
+    // fleet.db's owner makes the tables; the store only opens its own connection.
+    openFleetDb(join(home, 'fleet.db')).close();
     const store = new McpMessageStore(join(home, 'fleet.db'));
     let full = false;
     simulateFullDisk(store, () => full);

@@ -7,7 +7,7 @@ import { assertCustomTopic, parseTopics, resolveCursor } from '../../events/quer
 import { FleetError } from '../../errors.js';
 import { EventFeed } from '../../events/event-feed.js';
 import { PAGE_BYTES } from '../../events/event-log.js';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../mount.js';
 import { bodyText } from '../read-body.js';
 import { serveSse } from '../sse-stream.js';
 
