@@ -24,6 +24,15 @@ export interface RetentionPolicy {
 
 type Listener = (event: FleetEvent, row: LogRow) => void;
 
+/** An append waiting for its tick's transaction, with a write that must commit together with it. */
+interface Pending {
+  input: NewEvent;
+  alsoWrite?: () => void;
+}
+
+/** Rewrites an event before it is stored (secret values out of every string). */
+export type EventScrubber = (e: NewEvent) => NewEvent;
+
 interface Committed {
   event: FleetEvent;
   row: LogRow;
@@ -36,7 +45,7 @@ interface Committed {
  */
 export class EventLog {
   readonly db: Database.Database;
-  private readonly writer: GroupCommitter<NewEvent, Committed>;
+  private readonly writer: GroupCommitter<Pending, Committed>;
   private listeners = new Set<Listener>();
   private lastIdValue: number;
   private firstIdValue: number;
@@ -52,6 +61,7 @@ export class EventLog {
   constructor(
     db: Database.Database | string,
     private readonly retention: RetentionPolicy = { maxEvents: 1_000_000, maxAgeMs: 30 * 86_400_000 },
+    private readonly scrub: EventScrubber = (e) => e,
   ) {
     this.ownsDb = typeof db === 'string';
     this.db = typeof db === 'string' ? openFleetDb(db) : db;
@@ -79,7 +89,16 @@ export class EventLog {
 
   /** Adds an event; resolves with its id and time once it is committed to disk. */
   append(input: NewEvent): Promise<FleetEvent> {
-    return this.writer.submit(input).then((c) => c.event);
+    return this.writer.submit({ input }).then((c) => c.event);
+  }
+
+  /**
+   * Adds an event and runs `alsoWrite` (SQL on this database) in the same transaction, so a
+   * state change and the event announcing it commit together or not at all (e.g. a timer's
+   * fired mark). `alsoWrite` must not throw: a throw fails the whole tick's batch.
+   */
+  appendWith(input: NewEvent, alsoWrite: () => void): Promise<FleetEvent> {
+    return this.writer.submit({ input, alsoWrite }).then((c) => c.event);
   }
 
   /** Commits every pending append now. */
@@ -87,7 +106,9 @@ export class EventLog {
     this.writer.flush();
   }
 
-  private writeOne(input: NewEvent): Committed {
+  private writeOne(pending: Pending): Committed {
+    pending.alsoWrite?.();
+    const input = this.scrub(pending.input);
     const ms = Date.now();
     const stored = toStored(input, new Date(ms).toISOString());
     const body = JSON.stringify(stored);

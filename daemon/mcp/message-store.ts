@@ -35,6 +35,8 @@ export class McpMessageStore {
   constructor(
     path: string,
     private readonly perSessionCap = 10_000,
+    /** Takes secret values out of a message before it reaches disk (tool results are kept for resumption). */
+    private readonly scrub: (m: JSONRPCMessage) => JSONRPCMessage = (m) => m,
   ) {
     const db = (this.db = new Database(path));
     db.pragma('journal_mode = WAL');
@@ -50,7 +52,7 @@ export class McpMessageStore {
 
   /** Stores one message (or a priming marker when `message` is undefined); resolves with its id. */
   store(session: string, stream: string, message: JSONRPCMessage | undefined): Promise<number> {
-    return this.writer.submit({ session, stream, text: message === undefined || Object.keys(message).length === 0 ? '' : JSON.stringify(message) });
+    return this.writer.submit({ session, stream, text: message === undefined || Object.keys(message).length === 0 ? '' : JSON.stringify(this.scrub(message)) });
   }
 
   /** The stream an id belongs to, when it belongs to this session. */
