@@ -24,9 +24,10 @@ export async function readValue(name: string): Promise<string> {
     for await (const c of stdin) chunks.push(c as Buffer);
     return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
   }
-  process.stderr.write(`Value for ${name} (input hidden): `);
+  // Echo goes off before the prompt shows, so nothing typed (or pasted) at the prompt is echoed.
   stdin.setRawMode(true);
   stdin.resume();
+  process.stderr.write(`Value for ${name} (input hidden): `);
   try {
     return await new Promise<string>((resolve, reject) => {
       let value = '';

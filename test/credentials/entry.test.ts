@@ -136,4 +136,21 @@ describe('credentials: asking, entering out of band, being told', () => {
     expect((await fetch(r.url)).status).toBe(410);
     expect((await fetch(`${fleetd.url}/credentials/enter?code=${'A'.repeat(32)}`)).status).toBe(410);
   });
+
+  it('credential_store_update changes scope and ttl (running from now); credential_store_delete erases it with credential.deleted', async () => {
+    const before = await mcp.call<{ credential: { timeLeftS: number; members: unknown } }>('credential_store_update', { name: 'e2e_bb_token', ttl: '10m', members: ['web-1', 'web-2'] });
+    expect(before.credential).toMatchObject({ members: ['web-1', 'web-2'], state: 'stored' });
+    expect(before.credential.timeLeftS).toBeGreaterThan(590);
+    expect(before.credential.timeLeftS).toBeLessThanOrEqual(600);
+    const cleared = await mcp.call<{ credential: Record<string, unknown> }>('credential_store_update', { name: 'e2e_bb_token', ttl: null, members: null });
+    expect(cleared.credential).toMatchObject({ members: 'all', state: 'stored' });
+    expect(cleared.credential.timeLeftS).toBeUndefined();
+    const bad = await mcp.raw('credential_store_update', { name: 'e2e_bb_token', ttl: 'soon' });
+    expect(bad.isError).toBe(true);
+    expect((bad.content[0] as { text: string }).text).toMatch(/bad ttl "soon": use seconds or a duration/);
+    await mcp.call('credential_store_delete', { name: 'e2e_bb_token' });
+    await mcp.waitForPushed('credential.deleted', (es) => es.some((e) => e.topic === 'credential.deleted' && e.subject === 'e2e_bb_token'));
+    const names = (await mcp.call<{ credentials: { name: string }[] }>('credential_store_list')).credentials.map((c) => c.name);
+    expect(names).not.toContain('e2e_bb_token');
+  });
 });
