@@ -38,6 +38,20 @@ const MembersConfigSchema = z
   .refine((m) => m.shellChannels < m.channels, { message: 'members.shellChannels must be below members.channels, leaving a channel for file transfers and long work' })
   .refine((m) => m.keepaliveInterval > 0, { message: 'members.keepaliveInterval must be above 0 (0 would turn dead-link detection off)' });
 
+/** Background tasks: where their folders live on members, how often they are checked, stall and retention. */
+const TasksConfigSchema = z
+  .object({
+    // Relative to the member's home folder (absolute also works).
+    root: z.string().min(1).max(1024).regex(/^[A-Za-z0-9._\/-]+$/, 'use letters, digits, . _ - and /').default('.fleet/tasks'),
+    // The fallback poll (exits are told by the member's watcher; this finds lost processes and stalls).
+    poll: duration.prefault(5),
+    stallAfter: duration.prefault(150),
+    tailBytes: z.number().int().min(256).max(1024 * 1024).default(8192),
+    stopGrace: duration.prefault(5),
+    retention: duration.prefault(7 * 86_400),
+  })
+  .strict();
+
 /** FLEET_HOME/config.json, checked; durations become milliseconds. */
 export const ConfigSchema = z
   .object({
@@ -73,6 +87,7 @@ export const ConfigSchema = z
       .strict()
       .default({ sessionIdle: 30 * 60_000, maxUnreadBytes: 8 * 1024 * 1024, slowClientTimeout: 5000, sessionBacklog: 10_000 }),
     members: MembersConfigSchema.prefault({}),
+    tasks: TasksConfigSchema.prefault({}),
   })
   .strict();
 

@@ -40,6 +40,12 @@ export type ErrorCode =
   | 'no_members'
   | 'shell_exited'
   | 'transfer_failed'
+  // tasks
+  | 'bad_task'
+  | 'unknown_task'
+  | 'task_running'
+  | 'task_start_failed'
+  | 'task_stop_failed'
   // the daemon and its home
   | 'already_running'
   | 'lock_failed'

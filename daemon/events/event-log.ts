@@ -24,6 +24,19 @@ export interface RetentionPolicy {
 
 type Listener = (event: FleetEvent, row: LogRow) => void;
 
+/**
+ * A write to a part's own table committed in the same transaction as an event (a task's
+ * state change and its event): returns false to drop the event (e.g. the state had already
+ * changed, so the event was already written once). Runs inside a savepoint: if it throws,
+ * its writes are undone and only this append fails.
+ */
+export type InTransaction = (db: Database.Database) => boolean;
+
+interface Submitted {
+  input: NewEvent;
+  inTransaction?: InTransaction;
+}
+
 interface Committed {
   event: FleetEvent;
   row: LogRow;
@@ -36,7 +49,7 @@ interface Committed {
  */
 export class EventLog {
   readonly db: Database.Database;
-  private readonly writer: GroupCommitter<NewEvent, Committed>;
+  private readonly writer: GroupCommitter<Submitted, Committed | Error | null>;
   private listeners = new Set<Listener>();
   private lastIdValue: number;
   private firstIdValue: number;
@@ -79,7 +92,22 @@ export class EventLog {
 
   /** Adds an event; resolves with its id and time once it is committed to disk. */
   append(input: NewEvent): Promise<FleetEvent> {
-    return this.writer.submit(input).then((c) => c.event);
+    return this.writer.submit({ input }).then((c) => {
+      if (c instanceof Error) throw c;
+      return c!.event;
+    });
+  }
+
+  /**
+   * Appends an event and runs `inTransaction` in the same transaction, before it: both are
+   * committed or neither. Resolves with the event, or undefined when `inTransaction` said
+   * no (nothing of it is written then).
+   */
+  appendWith(input: NewEvent, inTransaction: InTransaction): Promise<FleetEvent | undefined> {
+    return this.writer.submit({ input, inTransaction }).then((c) => {
+      if (c instanceof Error) throw c;
+      return c?.event;
+    });
   }
 
   /** Commits every pending append now. */
@@ -87,7 +115,18 @@ export class EventLog {
     this.writer.flush();
   }
 
-  private writeOne(input: NewEvent): Committed {
+  private writeOne(item: Submitted): Committed | Error | null {
+    const side = item.inTransaction;
+    if (!side) return this.insertOne(item.input);
+    try {
+      // Nested: better-sqlite3 makes it a savepoint inside the batch's transaction.
+      return this.db.transaction(() => (side(this.db) ? this.insertOne(item.input) : null))();
+    } catch (e) {
+      return e as Error;
+    }
+  }
+
+  private insertOne(input: NewEvent): Committed {
     const ms = Date.now();
     const stored = toStored(input, new Date(ms).toISOString());
     const body = JSON.stringify(stored);
@@ -96,7 +135,9 @@ export class EventLog {
   }
 
   /** After a batch is on disk: advance the high-water mark, tell listeners, apply the count cap. */
-  private afterCommit(batch: Committed[]): void {
+  private afterCommit(results: (Committed | Error | null)[]): void {
+    const batch = results.filter((r): r is Committed => r !== null && !(r instanceof Error));
+    if (batch.length === 0) return;
     this.lastIdValue = batch[batch.length - 1]!.event.id;
     if (this.firstIdValue > this.lastIdValue) this.firstIdValue = batch[0]!.event.id;
     for (const { event, row } of batch) for (const l of this.listeners) l(event, row);

@@ -9,7 +9,7 @@ import { commandBody, type CommandSpec } from './framing.js';
 import { Liveness, type Transition } from './liveness.js';
 import { CappedOutput } from './output-cap.js';
 import type { MemberRecord, StoredLiveness } from './registry.js';
-import { toOutcome, type CommandOutcome, type MemberRuntime, type RuntimeState } from './runtime.js';
+import { toOutcome, type CommandOutcome, type MemberRuntime, type MemberStream, type RuntimeState, type StreamHandlers } from './runtime.js';
 import { intoFolder, memberPath, type TransferItem, type TransferredFile } from './transfer-paths.js';
 
 /** A member-side path of a local member: relative ones are under the home folder, like an SSH login. */
@@ -109,6 +109,15 @@ export class LocalMember implements MemberRuntime {
         resolve(toOutcome({ stdout, stderr, exitCode, ...(stopped ? { stopped } : {}) }, startedAt));
       });
     });
+  }
+
+  /** A long-lived /bin/sh command on this machine; ends when it exits or is closed. */
+  async openStream(command: string, handlers: StreamHandlers): Promise<MemberStream> {
+    const child = spawn('/bin/sh', ['-c', command], { cwd: homedir(), stdio: ['ignore', 'pipe', 'ignore'] });
+    child.stdout.on('data', (d: Buffer) => handlers.onData(d));
+    child.on('error', () => undefined);
+    child.on('close', () => handlers.onClose());
+    return { close: () => void child.kill('SIGTERM') };
   }
 
   async send(items: TransferItem[]): Promise<TransferredFile[]> {

@@ -25,6 +25,12 @@ export class MembersService {
   readonly pool: MemberPool;
   readonly settings: MemberSettings;
 
+  /**
+   * Set by the tasks part: execute_command with background: true starts a task per target
+   * member through it. Unset (no tasks part), background commands are refused.
+   */
+  background: ((input: ExecuteInput, session: string | undefined) => Promise<PerMember<Record<string, unknown>>[]>) | undefined;
+
   constructor(private readonly ctx: FleetContext) {
     this.registry = new MemberRegistry(ctx.db);
     this.hostKeys = new HostKeyStore(ctx.db);
@@ -175,6 +181,17 @@ export class MembersService {
     const timeoutMs = input.timeout_s !== undefined ? Math.round(input.timeout_s * 1000) : this.settings.commandTimeoutMs;
     const spec = { command: input.command, ...(input.cwd ? { cwd: input.cwd } : {}), ...(input.env ? { env: input.env } : {}) };
     return fanOut(names, (n) => this.runtime(n).run(spec, { timeoutMs, signal }));
+  }
+
+  /** execute_command with background: true (through the tasks part). */
+  startBackground(input: ExecuteInput, session: string | undefined): Promise<PerMember<Record<string, unknown>>[]> {
+    if (!this.background) throw new FleetError('bad_member', 'background commands need the tasks part, which this fleetd does not have');
+    return this.background(input, session);
+  }
+
+  /** Target member names of a call (one, a list, or "all"). */
+  targets(input: ExecuteInput): string[] {
+    return resolveTargets(this.registry, input);
   }
 
   /** send_files: local files/folders to every target, with sizes and checksums. */

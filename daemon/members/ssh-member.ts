@@ -9,10 +9,10 @@ import type { CommandSpec } from './framing.js';
 import type { HostKeyStore } from './host-keys.js';
 import type { LinkFailure, Transition } from './liveness.js';
 import type { MemberRecord, StoredLiveness } from './registry.js';
-import { toOutcome, type CommandOutcome, type MemberRuntime, type RuntimeState } from './runtime.js';
+import { toOutcome, type CommandOutcome, type MemberRuntime, type MemberStream, type RuntimeState, type StreamHandlers } from './runtime.js';
 import type { MemberSettings } from './settings.js';
 import { fetchOverSftp, sendOverSftp, withSftp } from './sftp.js';
-import { DriverClosedError } from './shell-driver.js';
+import { DriverClosedError, openExecChannel } from './shell-driver.js';
 import { QueueTimeoutError, ShellPool } from './shell-pool.js';
 import type { TransferItem, TransferredFile } from './transfer-paths.js';
 
@@ -114,6 +114,43 @@ export class SshMember implements MemberRuntime {
       return toOutcome(r, startedAt);
     } catch (e) {
       throw await this.explain(e, s, startedAt);
+    }
+  }
+
+  /** A long-lived command on a channel of its own, holding one channel slot until it ends. */
+  async openStream(command: string, handlers: StreamHandlers): Promise<MemberStream> {
+    const s = await this.current();
+    await s.slots.acquire();
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      s.slots.release();
+      handlers.onClose();
+    };
+    try {
+      const ch = await openExecChannel(s.client, command, this.settings.pool.openTimeoutMs, (c) => {
+        c.on('data', (d: Buffer) => handlers.onData(d));
+        c.stderr.on('data', () => undefined);
+        c.on('error', () => undefined);
+        c.on('close', release);
+      });
+      ch.end();
+      return {
+        close: () => {
+          try {
+            ch.close();
+          } catch {
+            // already gone
+          }
+        },
+      };
+    } catch (e) {
+      if (!released) {
+        released = true;
+        s.slots.release();
+      }
+      throw e;
     }
   }
 
