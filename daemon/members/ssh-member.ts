@@ -21,6 +21,8 @@ interface Session {
   client: Client;
   slots: ChannelSlots;
   pool: ShellPool;
+  /** Settles when this connection is gone. */
+  lost: Promise<LinkFailure>;
 }
 
 /** Hashing a big file on the member can take a while; this bounds it without cutting it short. */
@@ -63,7 +65,7 @@ export class SshMember implements MemberRuntime {
   private attach(client: Client, lost: Promise<LinkFailure>): void {
     const slots = new ChannelSlots(this.settings.channels);
     const pool = new ShellPool(client, slots, this.settings.pool);
-    const session: Session = { client, slots, pool };
+    const session: Session = { client, slots, pool, lost };
     this.session = session;
     pool.warm();
     void lost.then((failure) => {
@@ -135,6 +137,8 @@ export class SshMember implements MemberRuntime {
         c.on('error', () => undefined);
         c.on('close', release);
       });
+      // A dropped connection does not always close its channels: the stream ends with it.
+      void s.lost.then(release);
       ch.end();
       return {
         close: () => {

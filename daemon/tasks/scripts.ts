@@ -21,6 +21,9 @@ function dirOf(root: string, id: string): string {
   return `${rootExpr(root)}/${id}`;
 }
 
+/** Bytes of each stream's tail in the exit line. */
+const EXIT_LINE_TAIL = 1536;
+
 /** A process's start time (field 22 of /proc/PID/stat; comm of a task wrapper has no spaces). */
 const START_TIME = (pid: string) => `cut -d' ' -f22 /proc/${pid}/stat 2>/dev/null`;
 
@@ -36,7 +39,10 @@ function wrapper(spec: CommandSpec, stdin: 'null' | 'file'): string {
     `( ${commandBody(spec)}\n) < ${stdin === 'file' ? '"$d/stdin"' : '/dev/null'}`,
     'rc=$?; t=$(date +%s)',
     `printf '%s %s\\n' "$rc" "$t" > "$d/exit.tmp" && mv "$d/exit.tmp" "$d/exit"`,
-    `printf '%s %s %s\\n' "$id" "$rc" "$t" >> "$R/exit.log"`,
+    // The exit line carries the output tails (base64), so fleetd needs no second round trip;
+    // written with one write (cat) so concurrent wrappers cannot interleave their lines.
+    `o=$(tail -c ${EXIT_LINE_TAIL} "$d/out" 2>/dev/null | base64 | tr -d '\\n'); e=$(tail -c ${EXIT_LINE_TAIL} "$d/err" 2>/dev/null | base64 | tr -d '\\n')`,
+    `printf '%s %s %s %s %s\\n' "$id" "$rc" "$t" "$o" "$e" > "$d/exit.line" && cat "$d/exit.line" >> "$R/exit.log"`,
     '',
   ].join('\n');
 }
@@ -66,7 +72,7 @@ export function startScript(root: string, id: string, spec: CommandSpec, stdinTe
  */
 export function watcherScript(root: string): string {
   const r = rootExpr(root);
-  return `R=${r}; mkdir -p "$R" && touch "$R/exit.log" && s=$(wc -c < "$R/exit.log") && echo "ready $s" && exec tail --pid=$PPID -c +$((s+1)) -F "$R/exit.log" 2>/dev/null`;
+  return `R=${r}; mkdir -p "$R" && touch "$R/exit.log" && s=$(wc -c < "$R/exit.log") && echo "ready $s" && exec tail -s 0.1 --pid=$PPID -c +$((s+1)) -F "$R/exit.log" 2>/dev/null`;
 }
 
 /**

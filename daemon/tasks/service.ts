@@ -21,6 +21,8 @@ export interface TaskSettings {
   retentionMs: number;
 }
 
+type Tails = { stdout: string; stderr: string };
+
 export interface StartInput extends CommandSpec {
   member: string;
   stall_after_s?: number;
@@ -36,7 +38,7 @@ export class TasksService {
   readonly store: TaskStore;
   private readonly watchers = new Map<string, MemberWatcher>();
   /** Tasks whose start is in flight: an exit heard now waits for task.started. */
-  private readonly starting = new Map<string, { code: number; atMs: number } | null>();
+  private readonly starting = new Map<string, { code: number; atMs: number; tails?: Tails } | null>();
   /** Tasks being ended or stopped right now (one path at a time). */
   private readonly busy = new Set<string>();
   private readonly polling = new Set<string>();
@@ -82,7 +84,7 @@ export class TasksService {
     let w = this.watchers.get(this.key(member));
     if (!w) {
       w = new MemberWatcher(member, this.settings.root, {
-        onExit: (m, id, code) => void this.finish(m, id, code, Date.now()),
+        onExit: (m, id, code, tails) => void this.finish(m, id, code, Date.now(), tails),
         onReady: (m) => void this.pollMember(m),
       });
       this.watchers.set(this.key(member), w);
@@ -124,7 +126,7 @@ export class TasksService {
     await this.ctx.log.appendWith(startedEvent(t, Number(pid) || null), (db) => this.store.markRunning(db, id, Number(pid) || null, procStart ?? null));
     const early = this.starting.get(id);
     this.starting.delete(id);
-    if (early) void this.finish(record.name, id, early.code, early.atMs);
+    if (early) void this.finish(record.name, id, early.code, early.atMs, early.tails);
     return taskView(this.store.get(id)!);
   }
 
@@ -134,9 +136,9 @@ export class TasksService {
   }
 
   /** A task's process exited with `code`: task.completed or task.failed, once. */
-  async finish(member: string, id: string, code: number, endedAtMs: number): Promise<void> {
+  async finish(member: string, id: string, code: number, endedAtMs: number, told?: Tails): Promise<void> {
     if (this.starting.has(id)) {
-      this.starting.set(id, { code, atMs: endedAtMs });
+      this.starting.set(id, { code, atMs: endedAtMs, ...(told ? { tails: told } : {}) });
       return;
     }
     if (this.busy.has(id)) return;
@@ -145,8 +147,8 @@ export class TasksService {
     this.busy.add(id);
     try {
       if (t.state === 'starting') await this.transition(startedEvent(t, null), (db) => this.store.markRunning(db, id, null, null));
-      let tails = { stdout: '', stderr: '' };
-      try {
+      let tails = told ?? { stdout: '', stderr: '' };
+      if (!told) try {
         const r = await this.sh(member, tailScript(this.settings.root, id, this.settings.tailBytes));
         tails = { stdout: r.stdout, stderr: r.stderr };
       } catch {

@@ -3,7 +3,7 @@ import { TASK_ID, watcherScript } from './scripts.js';
 
 /** What a watcher reports: an exit line, and when it is following (again) or lost. */
 export interface WatcherEvents {
-  onExit: (member: string, id: string, code: number, endedAtS: number) => void;
+  onExit: (member: string, id: string, code: number, tails: { stdout: string; stderr: string } | undefined) => void;
   /** The watcher follows exit.log now: whatever ended before must be polled for. */
   onReady: (member: string) => void;
 }
@@ -63,10 +63,12 @@ export class MemberWatcher {
         }
         continue;
       }
-      const [id, code, at] = line.split(' ');
-      if (id && TASK_ID.test(id) && /^\d+$/.test(code ?? '')) this.events.onExit(this.member, id, Number(code), Number(at) || Date.now() / 1000);
+      const [id, code, , out, err] = line.split(' ');
+      const b64 = (s: string) => Buffer.from(s, 'base64').toString('utf8');
+      const tails = out !== undefined && err !== undefined ? { stdout: b64(out), stderr: b64(err) } : undefined;
+      if (id && TASK_ID.test(id) && /^\d+$/.test(code ?? '')) this.events.onExit(this.member, id, Number(code), tails);
     }
-    if (this.buffer.length > 4096) this.buffer = '';
+    if (this.buffer.length > 64 * 1024) this.buffer = '';
   }
 
   private onClose(): void {

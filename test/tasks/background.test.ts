@@ -8,6 +8,7 @@ import { FAST_MEMBERS, sshMember, waitForMemberEvent } from '../helpers/members.
 import { Sshd } from '../helpers/sshd.js';
 import { liveProcesses, percentile, recordArrivals, startTask, taskEvents, waitForTask } from './lib.js';
 
+// The fallback poll is set to a minute here: every end these tests see is told by the member's watcher.
 describe('background tasks on an sshd member', () => {
   let sshd: Sshd;
   let fleetd: FleetdProcess;
@@ -16,7 +17,7 @@ describe('background tasks on an sshd member', () => {
 
   beforeAll(async () => {
     sshd = await Sshd.start();
-    fleetd = await new FleetdProcess({ config: { members: FAST_MEMBERS, tasks: { poll: 1, stopGrace: 1 } } }).start();
+    fleetd = await new FleetdProcess({ config: { members: FAST_MEMBERS, tasks: { poll: 60, stopGrace: 1 } } }).start();
     mcp = await McpTestClient.connect(fleetd);
     arrivals = recordArrivals(mcp);
     await mcp.call('register_member', sshMember('box', sshd));
@@ -97,6 +98,8 @@ describe('background tasks on an sshd member', () => {
     const p50 = percentile(lat, 50);
     const p99 = percentile(lat, 99);
     console.log(`remote exit → task.completed at the client, 50 tasks: p50 ${p50} ms, p99 ${p99} ms, max ${lat.at(-1)} ms`);
-    expect(p50).toBeLessThan(250); // told by the watcher, not found by the 1 s poll
+    // Told by the watcher (the poll runs once a minute here). Bounds are loose: the test machine is shared.
+    expect(p50).toBeLessThan(3000);
+    expect(lat.at(-1)!).toBeLessThan(10_000);
   });
 });
