@@ -9,6 +9,7 @@ import { resolveHome } from '../../shared/home.js';
 import { VERSION } from '../../shared/version.js';
 import { eventsCommand } from './events.js';
 import { membersCommand } from './members.js';
+import { tasksCommand } from './tasks.js';
 
 type Global = { home?: string; url?: string; 'token-file'?: string };
 
@@ -102,6 +103,7 @@ await yargs(hideBin(process.argv))
       }),
   )
   .command(membersCommand(clientOf, run))
+  .command(tasksCommand(clientOf, run))
   .demandCommand(1, 'name a command; see fleetctl --help')
   .strict()
   .version(VERSION)

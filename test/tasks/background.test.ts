@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FleetdProcess } from '../helpers/fleetd.js';
+import { FleetdProcess, fleetctl } from '../helpers/fleetd.js';
 import { McpTestClient } from '../helpers/mcp.js';
 import { FAST_MEMBERS, sshMember, waitForMemberEvent } from '../helpers/members.js';
 import { Sshd } from '../helpers/sshd.js';
@@ -83,6 +83,20 @@ describe('background tasks on an sshd member', () => {
     expect(existsSync(dir)).toBe(true);
     await mcp.call('forget_task', { task_id: id });
     expect(existsSync(dir)).toBe(false);
+  });
+
+  it('fleetctl tasks list, show and stop go through /tasks', { timeout: 30_000 }, async () => {
+    const id = await startTask(mcp, 'box', 'echo visible; sleep 120');
+    const list = await fleetctl(['--home', fleetd.home, 'tasks', 'list', '--state', 'running']);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(new RegExp(`${id}\\s+box\\s+running`));
+    const show = await fleetctl(['--home', fleetd.home, 'tasks', 'show', id]);
+    expect(show.stdout).toContain('--- stdout (tail) ---\nvisible');
+    const stop = await fleetctl(['--home', fleetd.home, 'tasks', 'stop', id]);
+    expect(stop.stdout.trim()).toBe(`task ${id}: cancelled`);
+    const bad = await fleetctl(['--home', fleetd.home, 'tasks', 'show', 'nope']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('is not a task id');
   });
 
   it('measures remote exit → task.completed at the MCP client over 50 tasks', { timeout: 120_000 }, async () => {
