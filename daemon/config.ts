@@ -6,6 +6,9 @@ import { FleetError } from './errors.js';
 /** Longest delay a Node timer holds: above it setTimeout/setInterval fire after 1 ms instead. */
 export const MAX_TIMER_MS = 2_147_483_647;
 
+/** Longest age a retention setting takes (compared with times, never put in a timer): 100 years. */
+const MAX_AGE_MS = 100 * 365 * 86_400_000;
+
 /**
  * A duration (seconds, or a string such as 90s, 10m, 2h, 7d) in milliseconds, bounded to
  * [min, max] ms. Timer values default to at most MAX_TIMER_MS, and to a minimum above 0
@@ -60,6 +63,21 @@ const MembersConfigSchema = z
   .refine((m) => m.shellChannels < m.channels, { message: 'members.shellChannels must be below members.channels, leaving a channel for file transfers and long work' })
   .refine((m) => m.keepaliveInterval > 0, { message: 'members.keepaliveInterval must be above 0 (0 would turn dead-link detection off)' });
 
+/** Background tasks: where their folders live on members, how often they are checked, stall and retention. */
+const TasksConfigSchema = z
+  .object({
+    // Relative to the member's home folder (absolute also works).
+    root: z.string().min(1).max(1024).regex(/^[A-Za-z0-9._\/-]+$/, 'use letters, digits, . _ - and /').default('.fleet/tasks'),
+    // The fallback poll (exits are told by the member's watcher; this finds lost processes and stalls).
+    poll: duration(100).prefault(5),
+    stallAfter: duration(1000).prefault(150),
+    tailBytes: z.number().int().min(256).max(1024 * 1024).default(8192),
+    stopGrace: duration(0).prefault(5),
+    // Compared with task end times, never put in a timer: it may be longer than a timer holds.
+    retention: duration(1000, MAX_AGE_MS).prefault(7 * 86_400),
+  })
+  .strict();
+
 /** FLEET_HOME/config.json, checked; durations become milliseconds. */
 export const ConfigSchema = z
   .object({
@@ -71,7 +89,7 @@ export const ConfigSchema = z
       .object({
         maxEvents: z.number().int().positive().default(1_000_000),
         // Not a timer (only compared with event times), so it may be long: up to 100 years.
-        maxAge: duration(1000, 100 * 365 * 86_400_000).prefault(30 * 86_400),
+        maxAge: duration(1000, MAX_AGE_MS).prefault(30 * 86_400),
       })
       .strict()
       .default({ maxEvents: 1_000_000, maxAge: 30 * 86_400_000 }),
@@ -104,6 +122,7 @@ export const ConfigSchema = z
       .object({ expiryWarning: duration(1000).prefault(600), pageCodeTtl: duration(1000).prefault(300) })
       .strict()
       .prefault({}),
+    tasks: TasksConfigSchema.prefault({}),
   })
   .strict();
 

@@ -48,6 +48,12 @@ export type ErrorCode =
   | 'credential_out_of_scope'
   | 'credential_unreadable'
   | 'bad_code'
+  // tasks
+  | 'bad_task'
+  | 'unknown_task'
+  | 'task_running'
+  | 'task_start_failed'
+  | 'task_stop_failed'
   // the daemon and its home
   | 'already_running'
   | 'lock_failed'

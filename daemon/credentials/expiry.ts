@@ -49,7 +49,7 @@ export class ExpiryTimers {
       what === 'expired'
         ? this.log.appendWith(
             { topic: 'credential.expired', level: 'warning', subject: name, message: `Secret ${name} expired; its value was erased (enter it again with \`fleetctl secret set ${name}\`)`, data: { name, expiredAt: at } },
-            () => this.vault.markExpired(name),
+            () => (this.vault.markExpired(name), true),
           )
         : this.log.appendWith(
             {
@@ -59,7 +59,7 @@ export class ExpiryTimers {
               message: `Secret ${name} expires in ${formatLeft(expiresAt - Date.now())} (at ${at})`,
               data: { name, expiresAt: at, leftS: Math.max(0, Math.round((expiresAt - Date.now()) / 1000)) },
             },
-            () => this.vault.markWarned(name),
+            () => (this.vault.markWarned(name), true),
           );
     append.then(
       () => {

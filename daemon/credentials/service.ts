@@ -128,7 +128,7 @@ export class CredentialsService {
     this.codes.revoke(record.name);
     await this.ctx.log.appendWith(
       { topic: 'credential.deleted', level: 'info', subject: record.name, message: `Secret deleted: ${record.name}`, data: { name: record.name } },
-      () => this.vault.delete(record.name),
+      () => (this.vault.delete(record.name), true),
     );
     this.unreadable.delete(record.name);
     this.timers.arm();

@@ -82,4 +82,31 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'background tasks',
+    sql: `
+      CREATE TABLE tasks (
+        id TEXT PRIMARY KEY,
+        member TEXT NOT NULL COLLATE NOCASE,
+        kind TEXT NOT NULL,
+        command TEXT NOT NULL,
+        session TEXT,
+        state TEXT NOT NULL,
+        pid INTEGER,
+        proc_start TEXT,
+        exit_code INTEGER,
+        reason TEXT,
+        started_at INTEGER NOT NULL,
+        ended_at INTEGER,
+        stall_after_ms INTEGER NOT NULL,
+        stalled INTEGER NOT NULL DEFAULT 0,
+        out_bytes INTEGER NOT NULL DEFAULT 0,
+        progress_at INTEGER NOT NULL,
+        result TEXT,
+        forgotten INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX tasks_state ON tasks(state, member);
+    `,
+  },
 ];

@@ -35,9 +35,17 @@ export interface RetentionPolicy {
 
 type Listener = (event: FleetEvent, row: LogRow) => void;
 
-/** An append waiting for its tick's transaction, with a write that must commit together with it. */
+/**
+ * A write to a part's own table committed in the same transaction as an event (a task's
+ * state change and its event, a timer's fired mark): returns false to drop the event (e.g.
+ * the state had already changed, so the event was already written once). Runs inside a
+ * savepoint: if it throws, its writes are undone and only this append fails.
+ */
+export type InTransaction = (db: Database.Database) => boolean;
+
+/** An append checked and serialised, waiting for its tick's transaction. */
 interface Pending extends PreparedEvent {
-  alsoWrite?: () => void;
+  inTransaction?: InTransaction;
 }
 
 /** Rewrites an event before it is stored (secret values out of every string). */
@@ -55,7 +63,7 @@ interface Committed {
  */
 export class EventLog {
   readonly db: Database.Database;
-  private readonly writer: GroupCommitter<Pending, Committed>;
+  private readonly writer: GroupCommitter<Pending, Committed | Error | null>;
   private listeners = new Set<Listener>();
   private lastIdValue: number;
   private firstIdValue: number;
@@ -103,20 +111,20 @@ export class EventLog {
    * serialisable) is refused alone with a `bad_event` error and never fails its batch.
    */
   append(input: NewEvent): Promise<FleetEvent> {
-    return this.submit(input);
+    return this.submit({ input }).then((c) => c!.event);
   }
 
   /**
-   * Adds an event and runs `alsoWrite` (SQL on this database) in the same transaction, so a
-   * state change and the event announcing it commit together or not at all (e.g. a timer's
-   * fired mark). `alsoWrite` must not throw: a throw fails the whole tick's batch.
+   * Appends an event and runs `inTransaction` in the same transaction, before it: both are
+   * committed or neither. Resolves with the event, or undefined when `inTransaction` said
+   * no (nothing of it is written then).
    */
-  appendWith(input: NewEvent, alsoWrite: () => void): Promise<FleetEvent> {
-    return this.submit(input, alsoWrite);
+  appendWith(input: NewEvent, inTransaction: InTransaction): Promise<FleetEvent | undefined> {
+    return this.submit({ input, inTransaction }).then((c) => c?.event);
   }
 
   /** Scrubs secrets out, checks and serialises, then queues for the next group commit. */
-  private submit(input: NewEvent, alsoWrite?: () => void): Promise<FleetEvent> {
+  private submit({ input, inTransaction }: { input: NewEvent; inTransaction?: InTransaction }): Promise<Committed | null> {
     let prepared: PreparedEvent;
     try {
       prepared = serializeEvent(this.scrub(input));
@@ -124,7 +132,10 @@ export class EventLog {
       // The scrubber walks data before serializeEvent bounds its depth: a stack overflow there is bad input too.
       return Promise.reject(e instanceof FleetError ? e : new FleetError('bad_event', `bad event: it cannot be stored (${(e as Error).message})`));
     }
-    return this.writer.submit({ ...prepared, alsoWrite }).then((c) => c.event);
+    return this.writer.submit({ ...prepared, inTransaction }).then((c) => {
+      if (c instanceof Error) throw c;
+      return c;
+    });
   }
 
   /** Commits every pending append now. */
@@ -132,8 +143,18 @@ export class EventLog {
     this.writer.flush();
   }
 
-  private writeOne({ input, rest, alsoWrite }: Pending): Committed {
-    alsoWrite?.();
+  private writeOne(item: Pending): Committed | Error | null {
+    const side = item.inTransaction;
+    if (!side) return this.insertOne(item);
+    try {
+      // Nested: better-sqlite3 makes it a savepoint inside the batch's transaction.
+      return this.db.transaction(() => (side(this.db) ? this.insertOne(item) : null))();
+    } catch (e) {
+      return e as Error;
+    }
+  }
+
+  private insertOne({ input, rest }: PreparedEvent): Committed {
     const ms = Date.now();
     const ts = new Date(ms).toISOString();
     // `rest` is the event's JSON without ts, serialised before queueing; ts goes first, as it always did.
@@ -143,7 +164,9 @@ export class EventLog {
   }
 
   /** After a batch is on disk: advance the high-water mark, tell listeners, apply the count cap. */
-  private afterCommit(batch: Committed[]): void {
+  private afterCommit(results: (Committed | Error | null)[]): void {
+    const batch = results.filter((r): r is Committed => r !== null && !(r instanceof Error));
+    if (batch.length === 0) return;
     this.lastIdValue = batch[batch.length - 1]!.event.id;
     if (this.firstIdValue > this.lastIdValue) this.firstIdValue = batch[0]!.event.id;
     for (const { event, row } of batch) for (const l of this.listeners) l(event, row);

@@ -10,6 +10,7 @@ import { VERSION } from '../../shared/version.js';
 import { eventsCommand } from './events.js';
 import { membersCommand } from './members.js';
 import { secretCommand } from './secret.js';
+import { tasksCommand } from './tasks.js';
 
 type Global = { home?: string; url?: string; 'token-file'?: string };
 
@@ -104,6 +105,7 @@ await yargs(hideBin(process.argv))
   )
   .command(membersCommand(clientOf, run))
   .command(secretCommand(clientOf, run))
+  .command(tasksCommand(clientOf, run))
   .demandCommand(1, 'name a command; see fleetctl --help')
   .strict()
   .version(VERSION)

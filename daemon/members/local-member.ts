@@ -9,7 +9,7 @@ import { commandBody, type CommandSpec } from './framing.js';
 import { Liveness, type Transition } from './liveness.js';
 import { CappedOutput } from './output-cap.js';
 import type { MemberRecord, StoredLiveness } from './registry.js';
-import { toOutcome, type CommandOutcome, type MemberRuntime, type RuntimeState } from './runtime.js';
+import { toOutcome, type CommandOutcome, type MemberRuntime, type MemberStream, type RuntimeState, type StreamHandlers } from './runtime.js';
 import { intoFolder, MAX_TREE_DEPTH, memberPath, type TransferItem, type TransferOutcome } from './transfer-paths.js';
 import { stopProcessGroup } from './tree-kill.js';
 
@@ -128,6 +128,15 @@ export class LocalMember implements MemberRuntime {
         })();
       });
     });
+  }
+
+  /** A long-lived /bin/sh command on this machine; ends when it exits or is closed. */
+  async openStream(command: string, handlers: StreamHandlers): Promise<MemberStream> {
+    const child = spawn('/bin/sh', ['-c', command], { cwd: homedir(), stdio: ['ignore', 'pipe', 'ignore'] });
+    child.stdout.on('data', (d: Buffer) => handlers.onData(d));
+    child.on('error', () => undefined);
+    child.on('close', () => handlers.onClose());
+    return { close: () => void child.kill('SIGTERM') };
   }
 
   async send(items: TransferItem[]): Promise<TransferOutcome> {

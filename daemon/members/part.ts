@@ -20,7 +20,7 @@ export function membersPart({ ctx, services }: PartDeps): FleetPart {
       'Members: register_member adds a machine (SSH, or kind "local" for this one), update_member, remove_member, list_members and member_detail manage them; ' +
       'execute_command runs a shell command on one member, several or "all" in parallel; send_files and fetch_files copy files and folders to and from members over SFTP, hash-verified.',
     status: () => ({ members: service.summary() }),
-    tools: (server) => memberTools(server, service),
+    tools: (server, _ctx, caller) => memberTools(server, service, caller),
     routes: (app) => {
       app.route('/members', memberRoutes(service));
     },

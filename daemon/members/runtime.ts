@@ -29,6 +29,17 @@ export interface RuntimeState {
   channels?: { open: number; capacity: number; shells: number; busy: number; queued: number };
 }
 
+/** A long-lived command on a member (a watcher): its stdout as it comes, and its end. */
+export interface MemberStream {
+  close(): void;
+}
+
+/** Callbacks of a stream: stdout chunks, then one call when it ends (or the link drops). */
+export interface StreamHandlers {
+  onData: (chunk: Buffer) => void;
+  onClose: () => void;
+}
+
 /** A registered member, live: runs commands and moves files, over SSH or on this machine. */
 export interface MemberRuntime {
   readonly name: string;
@@ -40,6 +51,8 @@ export interface MemberRuntime {
   send(items: TransferItem[]): Promise<TransferOutcome>;
   /** Copies member files/folders here. */
   fetch(items: TransferItem[]): Promise<TransferOutcome>;
+  /** Starts a long-lived command with its own channel (held until it ends); stdin is empty. */
+  openStream(command: string, handlers: StreamHandlers): Promise<MemberStream>;
   state(): RuntimeState;
   stop(): void;
 }

@@ -86,6 +86,11 @@ export const ExecuteShape = {
     .optional()
     .describe('stop the command after this many seconds (default 50); above 60 it runs on an SSH channel of its own instead of a pooled shell'),
   env: z.record(envName, z.string().max(64 * 1024)).optional().describe('extra environment variables for this command'),
+  background: z
+    .boolean()
+    .optional()
+    .describe('run as a background task: returns a task id at once; task.completed / task.failed arrive as events when it ends (see monitor_task, stop_task)'),
+  stall_after_s: z.number().positive().max(86_400).optional().describe('background only: task.stalled after this many seconds without new output (default 150)'),
 };
 export const ExecuteInput = z.object(ExecuteShape).strict();
 export type ExecuteInput = z.infer<typeof ExecuteInput>;

@@ -25,6 +25,12 @@ export class MembersService {
   readonly pool: MemberPool;
   readonly settings: MemberSettings;
 
+  /**
+   * Set by the tasks part: execute_command with background: true starts a task per target
+   * member through it. Unset (no tasks part), background commands are refused.
+   */
+  background: ((input: ExecuteInput, session: string | undefined) => Promise<PerMember<Record<string, unknown>>[]>) | undefined;
+
   constructor(
     private readonly ctx: FleetContext,
     /** Fills `{{secure.NAME}}` for one member (the credentials part), when it is built. */
@@ -185,6 +191,17 @@ export class MembersService {
     };
     const results = await fanOut(names, async (n) => this.runtime(n).run(forMember(n), { timeoutMs, signal }));
     return this.ctx.redactor.redactDeep(results);
+  }
+
+  /** execute_command with background: true (through the tasks part). */
+  startBackground(input: ExecuteInput, session: string | undefined): Promise<PerMember<Record<string, unknown>>[]> {
+    if (!this.background) throw new FleetError('bad_member', 'background commands need the tasks part, which this fleetd does not have');
+    return this.background(input, session);
+  }
+
+  /** Target member names of a call (one, a list, or "all"). */
+  targets(input: ExecuteInput): string[] {
+    return resolveTargets(this.registry, input);
   }
 
   /** send_files: local files/folders to every target, with sizes and checksums. */

@@ -9,10 +9,10 @@ import type { CommandSpec } from './framing.js';
 import type { HostKeyStore } from './host-keys.js';
 import type { LinkFailure, Transition } from './liveness.js';
 import type { MemberRecord, StoredLiveness } from './registry.js';
-import { toOutcome, type CommandOutcome, type MemberRuntime, type RuntimeState } from './runtime.js';
+import { toOutcome, type CommandOutcome, type MemberRuntime, type MemberStream, type RuntimeState, type StreamHandlers } from './runtime.js';
 import type { MemberSettings } from './settings.js';
 import { fetchOverSftp, sendOverSftp, withSftp } from './sftp.js';
-import { DriverClosedError } from './shell-driver.js';
+import { DriverClosedError, openExecChannel } from './shell-driver.js';
 import { QueueTimeoutError, ShellPool } from './shell-pool.js';
 import type { TransferItem, TransferOutcome } from './transfer-paths.js';
 
@@ -21,6 +21,8 @@ interface Session {
   client: Client;
   slots: ChannelSlots;
   pool: ShellPool;
+  /** Settles when this connection is gone. */
+  lost: Promise<LinkFailure>;
 }
 
 /** Hashing a big file on the member can take a while; this bounds it without cutting it short. */
@@ -63,7 +65,7 @@ export class SshMember implements MemberRuntime {
   private attach(client: Client, lost: Promise<LinkFailure>): void {
     const slots = new ChannelSlots(this.settings.channels);
     const pool = new ShellPool(client, slots, this.settings.pool);
-    const session: Session = { client, slots, pool };
+    const session: Session = { client, slots, pool, lost };
     this.session = session;
     pool.warm();
     void lost.then((failure) => {
@@ -114,6 +116,45 @@ export class SshMember implements MemberRuntime {
       return toOutcome(r, startedAt);
     } catch (e) {
       throw await this.explain(e, s, startedAt);
+    }
+  }
+
+  /** A long-lived command on a channel of its own, holding one channel slot until it ends. */
+  async openStream(command: string, handlers: StreamHandlers): Promise<MemberStream> {
+    const s = await this.current();
+    await s.slots.acquire();
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      s.slots.release();
+      handlers.onClose();
+    };
+    try {
+      const ch = await openExecChannel(s.client, command, this.settings.pool.openTimeoutMs, (c) => {
+        c.on('data', (d: Buffer) => handlers.onData(d));
+        c.stderr.on('data', () => undefined);
+        c.on('error', () => undefined);
+        c.on('close', release);
+      });
+      // A dropped connection does not always close its channels: the stream ends with it.
+      void s.lost.then(release);
+      ch.end();
+      return {
+        close: () => {
+          try {
+            ch.close();
+          } catch {
+            // already gone
+          }
+        },
+      };
+    } catch (e) {
+      if (!released) {
+        released = true;
+        s.slots.release();
+      }
+      throw e;
     }
   }
 

@@ -1,5 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
+import type { ToolCaller } from '../context.js';
 import type { PerMember } from '../members/fanout.js';
 import type { CommandOutcome } from '../members/runtime.js';
 import { ExecuteShape, FetchFilesShape, MemberName, RegisterShape, SendFilesShape, UpdateShape } from '../members/schema.js';
@@ -34,7 +35,7 @@ function perMemberResult<T>(results: PerMember<T>[], line: (r: PerMember<T>) => 
 }
 
 /** MCP tools for members: registry, commands and files. */
-export function memberTools(server: McpServer, service: MembersService): void {
+export function memberTools(server: McpServer, service: MembersService, caller?: ToolCaller): void {
   server.registerTool(
     'register_member',
     {
@@ -99,10 +100,19 @@ export function memberTools(server: McpServer, service: MembersService): void {
         'Runs a shell command (POSIX sh) in the foreground on one member, a list, or "all", in parallel, over pooled SSH connections (about a millisecond of overhead per command). ' +
         'Returns per member: exitCode, stdout, stderr, durationMs; output beyond the limit is cut in the middle with a note. ' +
         'Each command runs in a fresh subshell with stdin from /dev/null: cd and exports do not carry over (use cwd and env). ' +
-        'A member that is offline or drops mid-command gets its own error; the others still answer. Stopped after timeout_s (default 50).',
+        'A member that is offline or drops mid-command gets its own error; the others still answer. Stopped after timeout_s (default 50). ' +
+        'With background: true it runs detached as a task instead (it survives dropped connections and fleetd restarts) and returns task ids at once; task.completed or task.failed follows as an event.',
       inputSchema: ExecuteShape,
     },
-    (args, extra) => guarded(async () => perMemberResult(await service.execute(args, extra.signal), commandLine, 'execute_command')),
+    (args, extra) =>
+      guarded(async () => {
+        if (args.background) {
+          const started = await service.startBackground(args, caller?.sessionId);
+          const line = (r: PerMember<Record<string, unknown>>) => (r.ok ? `${r.member}: task ${String(r.id)} started` : `${r.member}: ✗ ${r.error.code}: ${r.error.message}`);
+          return perMemberResult(started, line, 'execute_command (background)');
+        }
+        return perMemberResult(await service.execute(args, extra.signal), commandLine, 'execute_command');
+      }),
   );
 
   server.registerTool(

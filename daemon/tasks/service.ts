@@ -1,0 +1,306 @@
+import { randomBytes } from 'node:crypto';
+import type { NewEvent } from '../../shared/events.js';
+import type { FleetContext } from '../context.js';
+import { FleetError } from '../errors.js';
+import type { CommandSpec } from '../members/framing.js';
+import type { CommandOutcome } from '../members/runtime.js';
+import type { MembersService } from '../members/service.js';
+import { cancelledEvent, endedEvent, lostEvent, resumedEvent, stalledEvent, startedEvent } from './messages.js';
+import { forgetScript, pollScript, rangeScript, startScript, stopScript, tailScript, TASK_ID } from './scripts.js';
+import { TaskStore, TERMINAL, type TaskRecord } from './store.js';
+import { taskView, type TaskView } from './views.js';
+import { MemberWatcher } from './watcher.js';
+
+/** config.tasks in the units the code uses. */
+export interface TaskSettings {
+  root: string;
+  pollMs: number;
+  stallAfterMs: number;
+  tailBytes: number;
+  stopGraceMs: number;
+  retentionMs: number;
+}
+
+type Tails = { stdout: string; stderr: string };
+
+export interface StartInput extends CommandSpec {
+  member: string;
+  stall_after_s?: number;
+}
+
+/**
+ * Background tasks: started detached on a member, their state in fleet.db, their end told
+ * by the member's watcher (polled for when the watcher is down, and after a restart).
+ * Every state change commits with its event in one transaction, guarded by the state it
+ * leaves, so each event is written once whichever path (watcher, poll, stop) gets there.
+ */
+export class TasksService {
+  readonly store: TaskStore;
+  private readonly watchers = new Map<string, MemberWatcher>();
+  /** Tasks whose start is in flight: an exit heard now waits for task.started. */
+  private readonly starting = new Map<string, { code: number; atMs: number; tails?: Tails } | null>();
+  /** Tasks being ended or stopped right now (one path at a time). */
+  private readonly busy = new Set<string>();
+  private readonly polling = new Set<string>();
+  private readonly timer: NodeJS.Timeout;
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly ctx: FleetContext,
+    private readonly members: MembersService,
+    readonly settings: TaskSettings,
+  ) {
+    this.store = new TaskStore(ctx.db);
+    this.unsubscribe = ctx.log.onCommit((e) => {
+      if (e.topic === 'member.online' && e.subject) this.memberOnline(e.subject);
+    });
+    this.timer = setInterval(() => this.tick(), settings.pollMs);
+    this.timer.unref();
+    setImmediate(() => this.tick());
+  }
+
+  private key(member: string): string {
+    return member.toLowerCase();
+  }
+
+  /** Runs a short script on a member's pooled shell. */
+  private sh(member: string, script: string, timeoutMs = 30_000): Promise<CommandOutcome> {
+    const rt = this.members.pool.get(member);
+    if (!rt) throw this.members.registry.unknown(member);
+    return rt.run({ command: script }, { timeoutMs });
+  }
+
+  private online(member: string): boolean {
+    return this.members.pool.get(member)?.state().state === 'online';
+  }
+
+  private memberOnline(member: string): void {
+    this.watcherFor(member);
+    void this.pollMember(member);
+  }
+
+  /** The member's watcher, opened if the member is online. */
+  private watcherFor(member: string): MemberWatcher {
+    let w = this.watchers.get(this.key(member));
+    if (!w) {
+      w = new MemberWatcher(member, this.settings.root, {
+        onExit: (m, id, code, tails) => void this.finish(m, id, code, Date.now(), tails),
+        onReady: (m) => void this.pollMember(m),
+      });
+      this.watchers.set(this.key(member), w);
+    }
+    const rt = this.members.pool.get(member);
+    if (rt && this.online(member)) w.ensure(rt);
+    return w;
+  }
+
+  /** Periodic: watchers for online members, a poll where tasks run (lost processes, stalls), retention. */
+  private tick(): void {
+    for (const name of this.members.registry.names()) if (this.online(name)) this.watcherFor(name);
+    const withTasks = new Set(this.store.live().map((t) => t.member));
+    for (const m of withTasks) if (this.online(m)) void this.pollMember(m);
+    void this.cleanup();
+  }
+
+  /** Starts a command detached on a member; resolves once it runs there and task.started is committed. */
+  async start(input: StartInput, session: string | undefined, opts: { kind?: TaskRecord['kind']; stdin?: string; label?: string } = {}): Promise<TaskView> {
+    const record = this.members.registry.get(input.member);
+    this.watcherFor(record.name);
+    const id = `t-${randomBytes(8).toString('hex')}`;
+    const now = Date.now();
+    const stallAfterMs = input.stall_after_s !== undefined ? Math.round(input.stall_after_s * 1000) : this.settings.stallAfterMs;
+    this.store.insertStarting({ id, member: record.name, kind: opts.kind ?? 'command', command: opts.label ?? input.command, session: session ?? null, startedAt: now, stallAfterMs });
+    this.starting.set(id, null);
+    const spec: CommandSpec = { command: input.command, ...(input.cwd ? { cwd: input.cwd } : {}), ...(input.env ? { env: input.env } : {}) };
+    let out: CommandOutcome;
+    try {
+      out = await this.sh(record.name, startScript(this.settings.root, id, spec, opts.stdin));
+      if (out.exitCode !== 0) throw new FleetError('task_start_failed', `could not start the task on ${record.name}: setup exited ${out.exitCode}: ${out.stderr.trim().slice(0, 300)}`, 502);
+    } catch (e) {
+      this.starting.delete(id);
+      this.store.deleteStarting(id);
+      throw e;
+    }
+    const [pid, procStart] = out.stdout.trim().split(/\s+/);
+    const t = this.store.get(id)!;
+    await this.ctx.log.appendWith(startedEvent(t, Number(pid) || null), (db) => this.store.markRunning(db, id, Number(pid) || null, procStart ?? null));
+    const early = this.starting.get(id);
+    this.starting.delete(id);
+    if (early) void this.finish(record.name, id, early.code, early.atMs, early.tails);
+    return taskView(this.store.get(id)!);
+  }
+
+  /** Commits a state change with its event; false when another path changed the state first. */
+  private async transition(event: NewEvent, write: Parameters<FleetContext['log']['appendWith']>[1]): Promise<boolean> {
+    return (await this.ctx.log.appendWith(event, write)) !== undefined;
+  }
+
+  /** A task's process exited with `code`: task.completed or task.failed, once. */
+  async finish(member: string, id: string, code: number, endedAtMs: number, told?: Tails): Promise<void> {
+    if (this.starting.has(id)) {
+      this.starting.set(id, { code, atMs: endedAtMs, ...(told ? { tails: told } : {}) });
+      return;
+    }
+    if (this.busy.has(id)) return;
+    const t = this.store.get(id);
+    if (!t || this.key(t.member) !== this.key(member) || TERMINAL.includes(t.state)) return;
+    this.busy.add(id);
+    try {
+      if (t.state === 'starting') await this.transition(startedEvent(t, null), (db) => this.store.markRunning(db, id, null, null));
+      let tails = told ?? { stdout: '', stderr: '' };
+      if (!told) try {
+        const r = await this.sh(member, tailScript(this.settings.root, id, this.settings.tailBytes));
+        tails = { stdout: r.stdout, stderr: r.stderr };
+      } catch {
+        // Unreachable right after the exit: the event goes without the tails rather than late.
+      }
+      const endedAt = Math.max(t.startedAt, endedAtMs);
+      const durationMs = endedAt - t.startedAt;
+      const state = code === 0 ? 'completed' : 'failed';
+      await this.transition(endedEvent(t, { exitCode: code, durationMs, ...tails }), (db) => this.store.markEnded(db, id, state, { exitCode: code, reason: null, endedAt }));
+    } finally {
+      this.busy.delete(id);
+    }
+  }
+
+  /** The process is gone without an exit status: task.failed "lost", once. */
+  private async lose(t: TaskRecord, detail: string): Promise<void> {
+    if (this.busy.has(t.id) || this.starting.has(t.id)) return;
+    this.busy.add(t.id);
+    try {
+      const endedAt = Date.now();
+      await this.transition(lostEvent(t, detail, endedAt - t.startedAt), (db) => this.store.markEnded(db, t.id, 'failed', { exitCode: null, reason: `lost: ${detail}`, endedAt }));
+    } finally {
+      this.busy.delete(t.id);
+    }
+  }
+
+  /** Checks every live task of a member in one command: exits missed, processes lost, output progress. */
+  async pollMember(member: string): Promise<void> {
+    const k = this.key(member);
+    if (this.polling.has(k)) return;
+    const tasks = this.store.live().filter((t) => this.key(t.member) === k && !this.starting.has(t.id));
+    if (tasks.length === 0) return;
+    this.polling.add(k);
+    let out: CommandOutcome;
+    try {
+      out = await this.sh(member, pollScript(this.settings.root, tasks.map((t) => t.id)));
+    } catch {
+      return; // unreachable: the next poll or the member's return tries again
+    } finally {
+      this.polling.delete(k);
+    }
+    const byId = new Map(tasks.map((t) => [t.id, t]));
+    for (const line of out.stdout.split('\n')) {
+      const [id, what, code, endS, size] = line.trim().split(' ');
+      const t = id ? byId.get(id) : undefined;
+      if (!t) continue;
+      if (what === 'exit') void this.finish(member, t.id, Number(code), Number(endS) * 1000 || Date.now());
+      else if (what === 'running') await this.progress(t, Number(size) || 0);
+      else if (what === 'gone') void this.lose(t, 'its process is gone and left no exit status (killed, or the member rebooted)');
+      else if (what === 'missing') void this.lose(t, 'its folder on the member is gone');
+    }
+  }
+
+  /** Stall detector: no new output for stall_after → task.stalled; output again → task.resumed. */
+  private async progress(t: TaskRecord, bytes: number): Promise<void> {
+    const now = Date.now();
+    if (t.state === 'starting') await this.transition(startedEvent(t, t.pid), (db) => this.store.markRunning(db, t.id, t.pid, t.procStart));
+    if (bytes > t.outBytes) {
+      this.store.noteProgress(t.id, bytes, now);
+      if (t.stalled) await this.transition(resumedEvent(t, now - t.progressAt), (db) => this.store.markStalled(db, t.id, false));
+    } else if (!t.stalled && t.stallAfterMs > 0 && now - t.progressAt >= t.stallAfterMs) {
+      await this.transition(stalledEvent(t, now - t.progressAt), (db) => this.store.markStalled(db, t.id, true));
+    }
+  }
+
+  /** The task or a clear error. */
+  get(id: string): TaskRecord {
+    if (!TASK_ID.test(id)) throw new FleetError('bad_task', `"${id.slice(0, 40)}" is not a task id: they look like t-0123456789abcdef (see list_tasks)`);
+    const t = this.store.get(id);
+    if (!t) throw new FleetError('unknown_task', `no task ${id} (finished tasks are forgotten after the retention period; see list_tasks)`, 404);
+    return t;
+  }
+
+  /** monitor_task: state, reachability, and the output tail (or a byte range of one stream). */
+  async monitor(id: string, range?: { stream: 'stdout' | 'stderr'; offset: number; length: number }): Promise<Record<string, unknown>> {
+    const t = this.get(id);
+    const view: Record<string, unknown> = { ...taskView(t) };
+    const rt = this.members.pool.get(t.member);
+    const state = rt?.state();
+    if (!TERMINAL.includes(t.state) && state?.state !== 'online') {
+      view.reachable = false;
+      view.unreachableSince = state?.since ?? null;
+      view.note = `member ${t.member} is unreachable${state?.since ? ` since ${state.since}` : ''}: the task's state is not known until it returns`;
+      return view;
+    }
+    try {
+      if (range) {
+        const r = await this.sh(t.member, rangeScript(this.settings.root, id, range.stream === 'stdout' ? 'out' : 'err', range.offset, range.length));
+        view.output = { stream: range.stream, offset: range.offset, text: r.stdout };
+      } else {
+        const r = await this.sh(t.member, tailScript(this.settings.root, id, this.settings.tailBytes));
+        view.stdoutTail = r.stdout;
+        view.stderrTail = r.stderr;
+      }
+    } catch (e) {
+      view.outputError = (e as Error).message;
+    }
+    return view;
+  }
+
+  list(filter: { member?: string; state?: string }): TaskView[] {
+    return this.store.list(filter).map(taskView);
+  }
+
+  /** stop_task: SIGTERM then SIGKILL to the task's whole process group, confirmed, then task.cancelled. */
+  async stop(id: string): Promise<TaskView> {
+    const t = this.get(id);
+    if (TERMINAL.includes(t.state)) return taskView(t);
+    if (this.busy.has(id) || this.starting.has(id)) throw new FleetError('task_running', `task ${id} is starting or ending right now; ask again in a moment`, 409);
+    this.busy.add(id);
+    let outcome = '';
+    try {
+      const graceS = this.settings.stopGraceMs / 1000;
+      const r = await this.sh(t.member, stopScript(this.settings.root, id, graceS), this.settings.stopGraceMs + 15_000);
+      outcome = r.stdout.trim();
+      if (outcome === 'alive') throw new FleetError('task_stop_failed', `task ${id} on ${t.member}: processes of its group survived SIGKILL`, 502);
+      if (outcome === 'stopped') {
+        const endedAt = Date.now();
+        await this.transition(cancelledEvent(t, endedAt - t.startedAt), (db) => this.store.markEnded(db, id, 'cancelled', { exitCode: null, reason: 'stopped by stop_task', endedAt }));
+      }
+    } finally {
+      this.busy.delete(id);
+    }
+    if (outcome === 'gone') await this.pollMember(t.member); // it ended on its own: report that
+    return taskView(this.store.get(id)!);
+  }
+
+  /** forget_task: removes a finished task's folder on its member and its row from listings. */
+  async forget(id: string): Promise<{ forgotten: string }> {
+    const t = this.get(id);
+    if (!TERMINAL.includes(t.state)) throw new FleetError('task_running', `task ${id} is ${t.state}: stop it first (stop_task), then forget it`, 409);
+    const r = await this.sh(t.member, forgetScript(this.settings.root, id));
+    if (r.exitCode !== 0) throw new FleetError('member_error', `could not remove task ${id}'s folder on ${t.member}: ${r.stderr.trim().slice(0, 200)}`, 502);
+    this.store.forget(id);
+    return { forgotten: id };
+  }
+
+  /** Retention: finished tasks' folders removed once they are old enough (never a running one). */
+  private async cleanup(): Promise<void> {
+    for (const t of this.store.expired(Date.now() - this.settings.retentionMs)) {
+      if (this.online(t.member)) await this.forget(t.id).catch(() => undefined);
+    }
+  }
+
+  summary(): Record<string, unknown> {
+    const live = this.store.live();
+    return { running: live.length, watchers: [...this.watchers.values()].filter((w) => w.up).length };
+  }
+
+  stop_(): void {
+    clearInterval(this.timer);
+    this.unsubscribe();
+    for (const w of this.watchers.values()) w.stop();
+  }
+}
