@@ -5,6 +5,7 @@ import { loadConfig, type Config } from './config.js';
 import type { FleetContext, FleetPart } from './context.js';
 import { EventBus } from './events/event-bus.js';
 import { EventLog } from './events/event-log.js';
+import { assertHomeIsPrivate } from './home-check.js';
 import { HomeLock } from './lock.js';
 import { PART_FACTORIES } from './parts.js';
 
@@ -30,6 +31,7 @@ function loadOrCreateToken(paths: HomePaths): string {
 /** Opens a home for one daemon: takes its lock and starts every part. */
 export async function openCore(home: string, overrides: Partial<Pick<Config, 'host'>> = {}): Promise<Core> {
   const paths = homePaths(home);
+  assertHomeIsPrivate(paths);
   ensurePrivateDir(paths.home);
   const config = { ...loadConfig(paths.config), ...overrides };
   const lock = new HomeLock(paths.lock, paths.home);
