@@ -13,7 +13,9 @@ export class UsageError extends Error {
 function rephrase(msg: string): string {
   let m: RegExpExecArray | null;
   if ((m = /^Unknown arguments?: (.*)$/s.exec(msg))) {
-    const names = m[1]!.split(', ').map((a) => (a.length === 1 ? `-${a}` : /^[a-z][\w-]*$/i.test(a) && !/^\d/.test(a) ? `--${a}` : a));
+    // yargs names `--bogus` and `bogus` alike: say which the user typed.
+    const typed = (a: string) => process.argv.slice(2).find((t) => t === `--${a}` || t.startsWith(`--${a}=`) || t === `-${a}`)?.split('=')[0];
+    const names = m[1]!.split(', ').map((a) => typed(a) ?? a);
     return `unknown option or argument: ${names.join(', ')}`;
   }
   if ((m = /^Not enough arguments following: (.*)$/.exec(msg))) return `--${m[1]} needs a value`;
