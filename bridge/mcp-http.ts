@@ -9,13 +9,6 @@ import { classify, idKey, type JsonRpcErrorObject, type JsonRpcId, type JsonRpcM
  * DELETE a session. Stateless: upstream.ts decides when and on which session.
  */
 
-/**
- * fleetd's initialize header that makes a new session push fleet events after an id
- * (daemon/mcp/streamable-http.ts RESUME_HEADER; not imported, since that module pulls in
- * the SDK server). test/bridge checks the two agree.
- */
-export const RESUME_HEADER = 'fleet-resume-after';
-
 /** Which session a request belongs to (none for initialize). */
 export interface SessionRef {
   id?: string;

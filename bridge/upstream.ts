@@ -4,9 +4,10 @@ import { BridgeError, RPC } from './errors.js';
 import { HttpFailure, sseMessages } from './http-client.js';
 import { errorResponse, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from './jsonrpc.js';
 import type { Log } from './log.js';
-import { deleteSession, newestEventId, openStream, parseMessages, postMessage, RESUME_HEADER, resumeAnswer, type Exchange } from './mcp-http.js';
-import { Reconnect } from './reconnect.js';
+import { deleteSession, newestEventId, openStream, parseMessages, postMessage, resumeAnswer, type Exchange } from './mcp-http.js';
 import { SessionGate, type Session } from './session-gate.js';
+import { Backoff } from '../shared/backoff.js';
+import { RESUME_AFTER_HEADER } from '../shared/protocol.js';
 
 /**
  * fleetd writes a keep-alive comment on an idle stream every 15 s (config sse.keepAlive);
@@ -43,7 +44,8 @@ export class Upstream {
   private streamEventId: string | undefined;
   private internalIds = 0;
   private supervising = false;
-  private readonly reconnect = new Reconnect();
+  /** Reconnect pauses: 100 ms doubling to 5 s, jittered so bridges that lost one daemon do not knock in lockstep. */
+  private readonly reconnect = new Backoff({ initialMs: 100, maxMs: 5000, jitter: 0.5 });
   private readonly streamAbort = new AbortController();
 
   constructor(
@@ -217,7 +219,9 @@ export class Upstream {
         else this.gate.lastFailure = why;
         this.log.debug(`fleetd unavailable (${why}); retrying in about ${this.reconnect.nextDelayMs} ms`);
       }
-      await this.reconnect.pause(this.gate.waiting);
+      // A request waiting for the daemon caps the pause at a quarter second: a probe is one read
+      // of server.json and one refused connect, while the request's wait is someone's time.
+      await this.reconnect.pause(this.gate.waiting ? { capMs: 250 } : {});
     }
   }
 
@@ -226,8 +230,8 @@ export class Upstream {
     const ep = await this.locator.locate();
     const after = this.hooks.resumeAfter();
     const init: JsonRpcRequest = { jsonrpc: '2.0', id: this.internalId(), method: 'initialize', params: this.initParams };
-    let ex = await postMessage(ep, {}, init, { onMessage: () => undefined, headers: after === undefined ? undefined : { [RESUME_HEADER]: String(after) } });
-    if (!ex.answer && after !== undefined && ex.status === 400 && ex.rejection?.message.includes(RESUME_HEADER)) {
+    let ex = await postMessage(ep, {}, init, { onMessage: () => undefined, headers: after === undefined ? undefined : { [RESUME_AFTER_HEADER]: String(after) } });
+    if (!ex.answer && after !== undefined && ex.status === 400 && ex.rejection?.message.includes(RESUME_AFTER_HEADER)) {
       // The daemon's log is behind what we delivered (a reset or different FLEET_HOME): start at its newest.
       this.log.warn(`fleetd's event log ends before event ${after} that this bridge already delivered (was FLEET_HOME reset?); continuing from its newest event`);
       ex = await postMessage(ep, {}, init, { onMessage: () => undefined });

@@ -3,14 +3,36 @@ import { z } from 'zod';
 import { parseDuration } from '../shared/events.js';
 import { FleetError } from './errors.js';
 
-const duration = z.union([z.number().nonnegative(), z.string()]).transform((v, ctx) => {
-  const ms = parseDuration(v);
-  if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `bad duration ${JSON.stringify(v)}: use seconds or 90s, 10m, 2h, 7d` });
-    return z.NEVER;
-  }
-  return ms;
-});
+/** Longest delay a Node timer holds: above it setTimeout/setInterval fire after 1 ms instead. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * A duration (seconds, or a string such as 90s, 10m, 2h, 7d) in milliseconds, bounded to
+ * [min, max] ms. Timer values default to at most MAX_TIMER_MS, and to a minimum above 0
+ * when 0 would spin or make no sense.
+ */
+function duration(min: number, max = MAX_TIMER_MS) {
+  return z.union([z.number().nonnegative(), z.string()]).transform((v, ctx) => {
+    const ms = parseDuration(v);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `bad duration ${JSON.stringify(v)}: use seconds or 90s, 10m, 2h, 7d` });
+      return z.NEVER;
+    }
+    if (ms < min || ms > max) {
+      ctx.addIssue({ code: 'custom', message: `duration ${JSON.stringify(v)} is out of range: use from ${showMs(min)} to ${showMs(max)}` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+}
+
+/** A bound in the file's own units: 100ms, 1s, 24.8d. */
+function showMs(ms: number): string {
+  if (ms === 0) return '0';
+  if (ms < 1000) return `${ms}ms`;
+  if (ms < 86_400_000) return `${+(ms / 1000).toFixed(1)}s`;
+  return `${Math.floor((ms / 86_400_000) * 10) / 10}d`;
+}
 
 /**
  * Members over SSH. Defaults notice a dead link within 25 s (keepalive every 5 s, four
@@ -19,20 +41,20 @@ const duration = z.union([z.number().nonnegative(), z.string()]).transform((v, c
  */
 const MembersConfigSchema = z
   .object({
-    keepaliveInterval: duration.prefault(5),
+    keepaliveInterval: duration(100).prefault(5),
     keepaliveCountMax: z.number().int().min(1).max(100).default(4),
-    connectTimeout: duration.prefault(10),
-    sessionStartTimeout: duration.prefault(30),
+    connectTimeout: duration(100).prefault(10),
+    sessionStartTimeout: duration(100).prefault(30),
     reconnect: z
-      .object({ initial: duration.prefault(1), max: duration.prefault(30), jitter: z.number().min(0).max(1).default(0.3) })
+      .object({ initial: duration(10).prefault(1), max: duration(10).prefault(30), jitter: z.number().min(0).max(1).default(0.3) })
       .strict()
       .prefault({}),
     channels: z.number().int().min(2).max(10).default(8),
     shellChannels: z.number().int().min(1).max(9).default(4),
     outputLimit: z.number().int().min(1024).max(64 * 1024 * 1024).default(64 * 1024),
-    commandTimeout: duration.prefault(50),
-    longCommand: duration.prefault(60),
-    killGrace: duration.prefault(2),
+    commandTimeout: duration(100).prefault(50),
+    longCommand: duration(0).prefault(60),
+    killGrace: duration(0).prefault(2),
   })
   .strict()
   .refine((m) => m.shellChannels < m.channels, { message: 'members.shellChannels must be below members.channels, leaving a channel for file transfers and long work' })
@@ -41,12 +63,15 @@ const MembersConfigSchema = z
 /** FLEET_HOME/config.json, checked; durations become milliseconds. */
 export const ConfigSchema = z
   .object({
-    host: z.string().default('127.0.0.1'),
+    host: z.string().min(1).default('127.0.0.1'),
+    // Listening beyond loopback sends the bearer token in clear: only when asked for (--allow-remote).
+    allowRemote: z.boolean().default(false),
     port: z.number().int().min(0).max(65535).optional(),
     retention: z
       .object({
         maxEvents: z.number().int().positive().default(1_000_000),
-        maxAge: duration.prefault(30 * 86_400),
+        // Not a timer (only compared with event times), so it may be long: up to 100 years.
+        maxAge: duration(1000, 100 * 365 * 86_400_000).prefault(30 * 86_400),
       })
       .strict()
       .default({ maxEvents: 1_000_000, maxAge: 30 * 86_400_000 }),
@@ -54,42 +79,88 @@ export const ConfigSchema = z
     webhookBodyLimit: z.number().int().positive().default(25 * 1024 * 1024),
     sse: z
       .object({
-        keepAlive: duration.prefault(15),
+        // A comment every keepAlive/2; 0 would write one every millisecond.
+        keepAlive: duration(100).prefault(15),
         subscriberBuffer: z.number().int().positive().default(10_000),
       })
       .strict()
       .default({ keepAlive: 15_000, subscriberBuffer: 10_000 }),
     mcp: z
       .object({
-        sessionIdle: duration.prefault(30 * 60),
+        sessionIdle: duration(1000).prefault(30 * 60),
         // A GET stream whose client leaves this many bytes unread for slowClientTimeout is cut off.
         maxUnreadBytes: z.number().int().positive().default(8 * 1024 * 1024),
-        slowClientTimeout: duration.prefault(5),
+        slowClientTimeout: duration(10).prefault(5),
         // Messages kept per session for Last-Event-ID resume; older ones are replaced by a gap notice.
         sessionBacklog: z.number().int().positive().default(10_000),
+        // Live MCP sessions at most (each costs an SDK server and transport, ~140 kB); when full, the idlest without an open stream are expired first.
+        maxSessions: z.number().int().positive().max(1_000_000).default(1000),
       })
       .strict()
-      .default({ sessionIdle: 30 * 60_000, maxUnreadBytes: 8 * 1024 * 1024, slowClientTimeout: 5000, sessionBacklog: 10_000 }),
+      .default({ sessionIdle: 30 * 60_000, maxUnreadBytes: 8 * 1024 * 1024, slowClientTimeout: 5000, sessionBacklog: 10_000, maxSessions: 1000 }),
     members: MembersConfigSchema.prefault({}),
   })
   .strict();
 
 export type Config = z.output<typeof ConfigSchema>;
 
-/** Loads config.json (absent means all defaults); a malformed file is a clear startup error. */
-export function loadConfig(path: string): Config {
-  let raw: unknown = {};
-  if (existsSync(path)) {
-    try {
-      raw = JSON.parse(readFileSync(path, 'utf8'));
-    } catch (e) {
-      throw new FleetError('bad_config', `${path} is not valid JSON: ${(e as Error).message}`);
-    }
+/** What flags and the environment may set; each wins over config.json. */
+export interface ConfigFlags {
+  host?: string;
+  port?: number;
+  allowRemote?: boolean;
+}
+
+/** Reads config.json (absent means `{}`); a file that is not JSON is a clear startup error. */
+export function readConfigFile(path: string): unknown {
+  if (!existsSync(path)) return {};
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new FleetError('bad_config', `${path} is not valid JSON: ${(e as Error).message}`, 400, { cause: e });
   }
-  const parsed = ConfigSchema.safeParse(raw);
+}
+
+/**
+ * The final settings, resolved once before any part is built: flag > environment
+ * (FLEET_HOST, FLEET_PORT) > config.json > default. The result is frozen.
+ */
+export function resolveConfig(input: { flags?: ConfigFlags; env?: NodeJS.ProcessEnv; file?: unknown; source?: string }): Config {
+  const source = input.source ?? 'config.json';
+  const parsed = ConfigSchema.safeParse(input.file ?? {});
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new FleetError('bad_config', `${path} is invalid: ${issues}`);
+    throw new FleetError('bad_config', `${source} is invalid: ${issues}`);
   }
-  return parsed.data;
+  const config = parsed.data;
+  const env = input.env ?? {};
+  const flags = input.flags ?? {};
+  if (env.FLEET_HOST) config.host = env.FLEET_HOST;
+  if (env.FLEET_PORT !== undefined && env.FLEET_PORT !== '') config.port = portOf(env.FLEET_PORT, `FLEET_PORT="${env.FLEET_PORT}"`);
+  if (flags.host !== undefined) {
+    if (flags.host === '') throw new FleetError('bad_config', '--host is empty: give an address to listen on, e.g. 127.0.0.1');
+    config.host = flags.host;
+  }
+  if (flags.port !== undefined) config.port = portOf(flags.port, `--port ${flags.port}`);
+  if (flags.allowRemote !== undefined) config.allowRemote = flags.allowRemote;
+  return deepFreeze(config);
+}
+
+/** Loads config.json alone (no flags, no environment). */
+export function loadConfig(path: string): Config {
+  return resolveConfig({ file: readConfigFile(path), source: path });
+}
+
+function portOf(raw: string | number, what: string): number {
+  const n = typeof raw === 'number' ? raw : raw.trim() === '' ? NaN : Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new FleetError('bad_config', `${what} is not a port number: use 0-65535 (0 picks a free port)`);
+  return n;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
 }

@@ -1,24 +1,9 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { HomePaths } from '../shared/home.js';
-import type { Config } from './config.js';
-import type { EventBus } from './events/event-bus.js';
-import type { EventLog } from './events/event-log.js';
-import type { RouteMount } from './http/app.js';
+import type { FleetContext } from './fleet-context.js';
+import type { RouteMount } from './http/mount.js';
+import type { ProvidedServices, ServiceRegistry } from './services.js';
 
-/** What every part of the daemon shares: settings, paths and the event log. */
-export interface FleetContext {
-  config: Config;
-  paths: HomePaths;
-  log: EventLog;
-  bus: EventBus;
-  startedAt: number;
-  /** The daemon's base URL once it listens ('' in stdio mode). */
-  url: () => string;
-  /** The daemon's state in one object: version, uptime, events, sessions, and each part's own. */
-  status: () => Record<string, unknown>;
-  /** Ids of the MCP sessions alive now, kept by the MCP layer (task events fall back to all when theirs is gone). */
-  liveSessions: Set<string>;
-}
+export type { FleetContext } from './fleet-context.js';
 
 /** Who is calling a tool: the MCP session (for task scoping and per-session cursors). */
 export interface ToolCaller {
@@ -32,17 +17,27 @@ export type ToolGroup = (server: McpServer, ctx: FleetContext, caller: ToolCalle
 
 /**
  * A feature of the daemon (events, members, tasks...): what it adds to GET /status,
- * its MCP tools, its HTTP routes, and how it stops.
+ * its MCP tools, its HTTP routes, the services it offers later parts, and how it stops.
  */
 export interface FleetPart {
   name: string;
+  /** Services other parts may use (`services.get('members')`), registered once the part is built. */
+  provides?: ProvidedServices;
   status?: () => Record<string, unknown>;
   tools?: ToolGroup;
+  /** What its tools are for, in a line or two of the MCP server instructions (name only tools that exist). */
+  instructions?: string;
   routes?: RouteMount;
   /** Routes that check their own credentials (e.g. a webhook's HMAC), mounted before auth. */
   publicRoutes?: RouteMount;
   stop?: () => Promise<void> | void;
 }
 
-/** Builds a part from the shared context (may open tables, start timers). */
-export type PartFactory = (ctx: FleetContext) => FleetPart | Promise<FleetPart>;
+/** What a part is built from: the shared context and the services of the parts built before it. */
+export interface PartDeps {
+  ctx: FleetContext;
+  services: ServiceRegistry;
+}
+
+/** Builds a part (may start timers, use earlier parts' services). */
+export type PartFactory = (deps: PartDeps) => FleetPart | Promise<FleetPart>;

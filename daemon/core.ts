@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { ensurePrivateDir, homePaths, readTextIfExists, writePrivateFile, type HomePaths } from '../shared/home.js';
 import { VERSION } from '../shared/version.js';
-import { loadConfig, type Config } from './config.js';
+import { readConfigFile, resolveConfig, type Config, type ConfigFlags } from './config.js';
 import type { FleetContext, FleetPart } from './context.js';
 import { EventBus } from './events/event-bus.js';
+import { openFleetDb } from './db/open.js';
 import { EventLog } from './events/event-log.js';
 import { assertHomeIsPrivate } from './home-check.js';
 import { HomeLock } from './lock.js';
 import { PART_FACTORIES } from './parts.js';
+import { ServiceRegistry } from './services.js';
 
 /** The daemon without its transport: home, lock, token, event log and parts. */
 export interface Core {
@@ -28,19 +30,29 @@ function loadOrCreateToken(paths: HomePaths): string {
   return token;
 }
 
-/** Opens a home for one daemon: takes its lock and starts every part. */
-export async function openCore(home: string, overrides: Partial<Pick<Config, 'host'>> = {}): Promise<Core> {
+export interface CoreOptions {
+  /** Command-line settings; they win over the environment and config.json. */
+  flags?: ConfigFlags;
+  /** Checks the resolved settings before anything is opened (e.g. whether the host may be listened on). */
+  vetConfig?: (config: Config) => void;
+}
+
+/** Opens a home for one daemon: resolves its settings, takes its lock, opens fleet.db and starts every part. */
+export async function openCore(home: string, opts: CoreOptions = {}): Promise<Core> {
   const paths = homePaths(home);
   assertHomeIsPrivate(paths);
   ensurePrivateDir(paths.home);
-  const config = { ...loadConfig(paths.config), ...overrides };
+  const config = resolveConfig({ flags: opts.flags, env: process.env, file: readConfigFile(paths.config), source: paths.config });
+  opts.vetConfig?.(config);
   const lock = new HomeLock(paths.lock, paths.home);
   lock.acquire();
+  let db: ReturnType<typeof openFleetDb> | undefined;
   let log: EventLog | undefined;
   const parts: FleetPart[] = [];
   try {
     const token = loadOrCreateToken(paths);
-    log = new EventLog(paths.db, { maxEvents: config.retention.maxEvents, maxAgeMs: config.retention.maxAge });
+    db = openFleetDb(paths.db);
+    log = new EventLog(db, { maxEvents: config.retention.maxEvents, maxAgeMs: config.retention.maxAge });
     const eventLog = log;
     const bus = new EventBus();
     eventLog.onCommit((event, row) => bus.publish({ event, row }));
@@ -55,6 +67,7 @@ export async function openCore(home: string, overrides: Partial<Pick<Config, 'ho
     const ctx: FleetContext = {
       config,
       paths,
+      db,
       log: eventLog,
       bus,
       startedAt: Date.now(),
@@ -74,7 +87,13 @@ export async function openCore(home: string, overrides: Partial<Pick<Config, 'ho
         ...Object.assign({}, ...parts.map((p) => p.status?.() ?? {})),
       }),
     };
-    for (const factory of PART_FACTORIES) parts.push(await factory(ctx));
+    const services = new ServiceRegistry();
+    for (const factory of PART_FACTORIES) {
+      const part = await factory({ ctx, services });
+      parts.push(part);
+      if (part.provides) services.provide(part.name, part.provides);
+    }
+    const fleetDb = db;
     return {
       ctx,
       parts,
@@ -83,12 +102,14 @@ export async function openCore(home: string, overrides: Partial<Pick<Config, 'ho
         clearInterval(ageTimer);
         for (const p of [...parts].reverse()) await p.stop?.();
         eventLog.close();
+        fleetDb.close();
         lock.release();
       },
     };
   } catch (e) {
     for (const p of parts.reverse()) await p.stop?.();
     log?.close();
+    db?.close();
     lock.release();
     throw e;
   }

@@ -5,9 +5,11 @@ import { createAdaptorServer } from '@hono/node-server';
 import { writePrivateFile } from '../shared/home.js';
 import type { ServerInfo } from '../shared/discovery.js';
 import { VERSION } from '../shared/version.js';
+import type { ConfigFlags } from './config.js';
 import type { FleetContext } from './context.js';
 import { openCore } from './core.js';
 import { createApp } from './http/app.js';
+import { clientHost, vetListenHost } from './http/listen-host.js';
 import { StreamRegistry } from './http/sse-stream.js';
 import { McpService } from './mcp/service.js';
 
@@ -15,9 +17,8 @@ export const DEFAULT_PORT = 7411;
 
 export interface DaemonOptions {
   home: string;
-  host?: string;
-  /** Explicit port (flag); 0 asks the OS. Unset means FLEET_PORT, config, or 7411 with fallback. */
-  port?: number;
+  /** Command-line settings (--host, --port); they win over FLEET_HOST/FLEET_PORT and config.json. */
+  flags?: ConfigFlags;
   say?: (line: string) => void;
 }
 
@@ -44,12 +45,13 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 /** Starts fleetd over HTTP: core, MCP, routes, listening socket, server.json, fleet.started. */
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const say = opts.say ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const core = await openCore(opts.home, opts.host ? { host: opts.host } : {});
+  let remoteWarning: string | undefined;
+  const core = await openCore(opts.home, { flags: opts.flags, vetConfig: (config) => (remoteWarning = vetListenHost(config)) });
+  if (remoteWarning) say(remoteWarning);
   const { ctx } = core;
   const paths = ctx.paths;
   try {
-    const host = process.env.FLEET_HOST && !opts.host ? process.env.FLEET_HOST : ctx.config.host;
-    ctx.config.host = host;
+    const host = ctx.config.host;
     const streams = new StreamRegistry();
     const mcp = new McpService(ctx, core.parts);
     core.parts.push({ name: 'mcp', status: () => mcp.status() });
@@ -60,7 +62,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       core.parts.flatMap((p) => (p.publicRoutes ? [p.publicRoutes] : [])),
     );
     const server = createAdaptorServer({ fetch: app.fetch }) as Server;
-    const explicitPort = opts.port ?? envPort() ?? ctx.config.port;
+    const explicitPort = ctx.config.port;
     let port: number;
     try {
       port = await listen(server, explicitPort ?? DEFAULT_PORT, host);
@@ -69,7 +71,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       say(`fleetd: port ${DEFAULT_PORT} is taken; listening on a free port instead (see ${paths.serverJson})`);
       port = await listen(server, 0, host);
     }
-    const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const url = `http://${clientHost(host)}:${port}`;
     ctx.url = () => url;
     const info: ServerInfo = { pid: process.pid, url, port, version: VERSION, startedAt: new Date(ctx.startedAt).toISOString(), home: paths.home };
     writePrivateFile(paths.serverJson, `${JSON.stringify(info, null, 2)}\n`);
@@ -107,12 +109,4 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     await core.close();
     throw e;
   }
-}
-
-function envPort(): number | undefined {
-  const raw = process.env.FLEET_PORT;
-  if (raw === undefined || raw === '') return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`FLEET_PORT="${raw}" is not a port number (0-65535)`);
-  return n;
 }

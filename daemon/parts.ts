@@ -2,5 +2,9 @@ import type { PartFactory } from './context.js';
 import { membersPart } from './members/part.js';
 import { eventsPart } from './tools/events.js';
 
-/** Every feature of the daemon, started in this order and stopped in reverse. */
+/**
+ * Every feature of the daemon in dependency order: a part may use the services of the
+ * parts above it (tasks after members; members, tasks and CI after credentials).
+ * Built in this order, stopped in reverse.
+ */
 export const PART_FACTORIES: PartFactory[] = [eventsPart, membersPart];

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { Backoff } from './backoff.js';
 import type { FleetEvent } from './events.js';
+import type { ErrorBody } from './protocol.js';
 import { isProcessAlive, readServerInfo, readToken } from './discovery.js';
 import { SseParser } from './sse-parser.js';
 import { resolveHome } from './home.js';
@@ -93,7 +95,7 @@ export class DaemonClient {
       throw new ClientError(`fleetd answered ${res.status} with a body that is not JSON`, 'bad_response', res.status);
     }
     if (!res.ok) {
-      const err = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
+      const err = (json as Partial<ErrorBody> | undefined)?.error;
       throw new ClientError(err?.message ?? `fleetd answered ${res.status}`, err?.code ?? 'http_error', res.status);
     }
     return json as T;
@@ -111,7 +113,8 @@ export class DaemonClient {
     onState?: (state: 'connected' | 'reconnecting', detail?: string) => void;
   }): Promise<void> {
     let lastId: string | undefined;
-    let delay = 250;
+    // 250-500 ms doubling to 5-10 s between attempts while the daemon is away.
+    const backoff = new Backoff({ initialMs: 500, maxMs: 10_000, jitter: 0.5 });
     while (!opts.signal.aborted) {
       try {
         const { url, token } = this.endpoint();
@@ -129,7 +132,7 @@ export class DaemonClient {
           throw new Error(`fleetd answered ${res.status}`);
         }
         opts.onState?.('connected');
-        delay = 250;
+        backoff.reset();
         const parser = new SseParser();
         const decoder = new TextDecoder();
         for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
@@ -144,8 +147,7 @@ export class DaemonClient {
         if (e instanceof ClientError && e.code !== 'not_running') throw e;
         opts.onState?.('reconnecting', e instanceof Error ? e.message : String(e));
       }
-      await sleep(delay + Math.random() * delay, opts.signal);
-      delay = Math.min(delay * 2, 5000);
+      await backoff.pause({ signal: opts.signal });
     }
   }
 }
@@ -153,16 +155,4 @@ export class DaemonClient {
 function causeOf(e: unknown): string {
   const cause = (e as { cause?: { code?: string; message?: string } }).cause;
   return cause?.code ?? cause?.message ?? (e as Error).message;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

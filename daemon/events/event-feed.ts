@@ -1,6 +1,6 @@
 import type { TopicFilter } from '../../shared/events.js';
 import type { EventBus, Subscription } from './event-bus.js';
-import type { EventLog, LogRow } from './event-log.js';
+import { PAGE_BYTES, type EventLog, type LogRow } from './event-log.js';
 
 export interface FeedOptions {
   /** Exclusive cursor: the feed yields events with id > after. */
@@ -46,8 +46,11 @@ export class EventFeed {
     return this.closedFlag;
   }
 
-  /** Rows available now (at most `max`), oldest first; empty when the reader is caught up. */
-  next(max = 1000): LogRow[] {
+  /**
+   * Rows available now, oldest first: at most `max` of them and about `maxBytes` of JSON
+   * (at least one row, however large); empty when the reader is caught up.
+   */
+  next(max = 1000, maxBytes = PAGE_BYTES): LogRow[] {
     if (this.closedFlag) return [];
     if (this.sub.overflowed) {
       // Behind: drop the live queue and read the rest from the log instead.
@@ -55,7 +58,7 @@ export class EventFeed {
       this.replaying = true;
     }
     if (this.replaying) {
-      const rows = this.log.readRows(this.cursor, { globs: this.opts.globs, limit: max });
+      const rows = this.log.readRows(this.cursor, { globs: this.opts.globs, limit: max, maxBytes });
       if (rows.length > 0) {
         this.cursor = rows[rows.length - 1]!.id;
         return rows;
@@ -63,8 +66,11 @@ export class EventFeed {
       this.replaying = false;
     }
     const rows: LogRow[] = [];
-    for (const { row } of this.sub.drain()) {
-      if (row.id > this.cursor) rows.push(row);
+    // Events queued while replaying were read from the log already: skip them, page after page.
+    while (rows.length === 0 && this.sub.size > 0) {
+      for (const { row } of this.sub.drain(max, maxBytes)) {
+        if (row.id > this.cursor) rows.push(row);
+      }
     }
     if (rows.length > 0) this.cursor = rows[rows.length - 1]!.id;
     return rows;

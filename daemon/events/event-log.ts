@@ -1,6 +1,15 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { FleetEvent, NewEvent } from '../../shared/events.js';
+import { openFleetDb } from '../db/open.js';
 import { GroupCommitter } from './group-commit.js';
+import { serializeEvent, type PreparedEvent } from './prepare-event.js';
+
+/**
+ * Most bytes of event JSON one read hands out (a page), unless a reader asks for less:
+ * a replay across large events must never build one huge string. A page always holds at
+ * least one event, so a single event above the budget still goes through.
+ */
+export const PAGE_BYTES = 1024 * 1024;
 
 /** One stored event as the log hands it out: its id, topic and complete JSON text. */
 export interface LogRow {
@@ -14,6 +23,8 @@ export interface ReadOptions {
   globs?: string[];
   subject?: string;
   limit?: number;
+  /** Byte budget of the page's JSON (default PAGE_BYTES); at least one row is returned. */
+  maxBytes?: number;
 }
 
 export interface RetentionPolicy {
@@ -35,7 +46,7 @@ interface Committed {
  */
 export class EventLog {
   readonly db: Database.Database;
-  private readonly writer: GroupCommitter<NewEvent, Committed>;
+  private readonly writer: GroupCommitter<PreparedEvent, Committed>;
   private listeners = new Set<Listener>();
   private lastIdValue: number;
   private firstIdValue: number;
@@ -44,28 +55,16 @@ export class EventLog {
   private readonly insert: Database.Statement;
   private readonly retentionSlack: number;
 
+  /** Set when the log opened fleet.db itself (given a path) and so closes it. */
+  private readonly ownsDb: boolean;
+
+  /** Runs on fleet.db as opened by its owner (daemon/db); given a path, opens it that way itself. */
   constructor(
-    path: string,
+    db: Database.Database | string,
     private readonly retention: RetentionPolicy = { maxEvents: 1_000_000, maxAgeMs: 30 * 86_400_000 },
   ) {
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('busy_timeout = 5000');
-    // better-sqlite3 asks for a 16 MB page cache; reads here are sequential scans that gain nothing from it.
-    this.db.pragma('cache_size = -2000');
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS events (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        ts_ms INTEGER NOT NULL,
-        topic TEXT NOT NULL,
-        subject TEXT,
-        session TEXT,
-        body TEXT NOT NULL
-      );
-      CREATE INDEX IF NOT EXISTS events_ts ON events(ts_ms);
-      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    `);
+    this.ownsDb = typeof db === 'string';
+    this.db = typeof db === 'string' ? openFleetDb(db) : db;
     this.insert = this.db.prepare('INSERT INTO events (ts_ms, topic, subject, session, body) VALUES (?, ?, ?, ?, ?)');
     // AUTOINCREMENT's high-water mark survives deletes, so ids are never reused even when retention empties the table.
     const seq = this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").get() as { seq: number } | undefined;
@@ -88,9 +87,19 @@ export class EventLog {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n;
   }
 
-  /** Adds an event; resolves with its id and time once it is committed to disk. */
+  /**
+   * Adds an event; resolves with its id and time once it is committed to disk. The event is
+   * checked and serialised here, before it joins a batch, so a bad one (too deep, not
+   * serialisable) is refused alone with a `bad_event` error and never fails its batch.
+   */
   append(input: NewEvent): Promise<FleetEvent> {
-    return this.writer.submit(input).then((c) => c.event);
+    let prepared: PreparedEvent;
+    try {
+      prepared = serializeEvent(input);
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+    return this.writer.submit(prepared).then((c) => c.event);
   }
 
   /** Commits every pending append now. */
@@ -98,12 +107,13 @@ export class EventLog {
     this.writer.flush();
   }
 
-  private writeOne(input: NewEvent): Committed {
+  private writeOne({ input, rest }: PreparedEvent): Committed {
     const ms = Date.now();
-    const stored = toStored(input, new Date(ms).toISOString());
-    const body = JSON.stringify(stored);
+    const ts = new Date(ms).toISOString();
+    // `rest` is the event's JSON without ts, serialised before queueing; ts goes first, as it always did.
+    const body = `{"ts":"${ts}",${rest.slice(1)}`;
     const id = Number(this.insert.run(ms, input.topic, input.subject ?? null, input.session ?? null, body).lastInsertRowid);
-    return { event: { id, ...stored } as FleetEvent, row: { id, topic: input.topic, json: `{"id":${id},${body.slice(1)}` } };
+    return { event: { id, ...toStored(input, ts) } as FleetEvent, row: { id, topic: input.topic, json: `{"id":${id},${body.slice(1)}` } };
   }
 
   /** After a batch is on disk: advance the high-water mark, tell listeners, apply the count cap. */
@@ -121,12 +131,15 @@ export class EventLog {
   }
 
   /**
-   * Events with id > afterId, oldest first. When afterId points into history that retention
+   * Events with id > afterId, oldest first, at most `limit` rows and about `maxBytes` of JSON
+   * (never less than one row). When afterId points into history that retention
    * already trimmed, the first row is a synthetic `fleet.gap` event (id = last trimmed id).
    */
   readRows(afterId: number, opts: ReadOptions = {}): LogRow[] {
     const limit = Math.max(1, Math.min(opts.limit ?? 1000, 100_000));
-    const gap = afterId < this.trimmedThrough ? [this.gapRow(afterId)] : [];
+    const maxBytes = Math.max(1, opts.maxBytes ?? PAGE_BYTES);
+    const out = afterId < this.trimmedThrough ? [this.gapRow(afterId)] : [];
+    let bytes = out.length ? Buffer.byteLength(out[0]!.json) : 0;
     const where = ['id > ?'];
     const args: unknown[] = [afterId];
     if (opts.globs?.length) {
@@ -137,11 +150,19 @@ export class EventLog {
       where.push('subject = ?');
       args.push(opts.subject);
     }
+    if (out.length >= limit) return out;
     const rows = this.db
       .prepare(`SELECT id, topic, body FROM events WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`)
       .raw()
-      .all(...args, limit - gap.length) as [number, string, string][];
-    return gap.concat(rows.map(([id, topic, body]) => ({ id, topic, json: `{"id":${id},${body.slice(1)}` })));
+      .iterate(...args, limit - out.length) as IterableIterator<[number, string, string]>;
+    // Row by row, so a page of large events stops at its byte budget instead of loading them all.
+    for (const [id, topic, body] of rows) {
+      const size = Buffer.byteLength(body);
+      if (out.length > 0 && bytes + size > maxBytes) break;
+      bytes += size;
+      out.push({ id, topic, json: `{"id":${id},${body.slice(1)}` });
+    }
+    return out;
   }
 
   /** Like readRows, parsed into events. */
@@ -178,10 +199,10 @@ export class EventLog {
     return removed;
   }
 
-  /** Commits what is pending and closes the database. */
+  /** Commits what is pending (and closes the database when the log opened it). */
   close(): void {
     this.flush();
-    this.db.close();
+    if (this.ownsDb) this.db.close();
   }
 
   private gapRow(afterId: number): LogRow {

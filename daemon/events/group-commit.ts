@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { storageError } from './storage-error.js';
 
 interface Pending<I, O> {
   item: I;
@@ -44,7 +45,9 @@ export class GroupCommitter<I, O> {
     try {
       results = this.db.transaction(() => batch.map((p) => this.write(p.item)))();
     } catch (err) {
-      for (const p of batch) p.reject(err as Error);
+      // A full or failing disk is told apart from a bug: writers get storage_full (507), not "internal".
+      const error = storageError(err, this.db.name) ?? (err as Error);
+      for (const p of batch) p.reject(error);
       return;
     }
     try {

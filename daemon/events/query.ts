@@ -1,5 +1,5 @@
-import { compileTopicFilter, isReservedTopic, parseSince, RESERVED_PREFIXES } from '../../shared/events.js';
-import { FleetError } from '../errors.js';
+import { compileTopicFilter, isReservedTopic, parseSince, parseTopicGlobs, RESERVED_PREFIXES } from '../../shared/events.js';
+import { FleetError, type ErrorCode } from '../errors.js';
 import type { EventLog } from './event-log.js';
 
 /** Where a reader starts: Last-Event-ID wins over ?since=; default is "from now". */
@@ -20,28 +20,27 @@ export function resolveCursor(log: EventLog, lastEventId: string | undefined, si
   return parsed.kind === 'id' ? checkAhead(log, parsed.id, 'bad_since') : log.cursorAtTime(parsed.ms);
 }
 
-function checkAhead(log: EventLog, id: number, code: string): number {
+function checkAhead(log: EventLog, id: number, code: ErrorCode): number {
   if (id > log.lastId) {
     throw new FleetError(code, `event id ${id} is newer than the newest event (${log.lastId}); was the log replaced? Resume with since=0 or a time`);
   }
   return id;
 }
 
-/** Parses the topic globs from repeated or comma-separated `topic=` parameters. */
+/** Parses the topic globs from repeated or comma-separated `topic=` parameters (bounded in count and length). */
 export function parseTopics(values: string[] | undefined) {
-  const raw = (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
-  if (raw.length === 0) return { globs: undefined, filter: undefined };
   try {
-    return { globs: raw, filter: compileTopicFilter(raw) };
+    const globs = parseTopicGlobs(values ?? []);
+    if (globs.length === 0) return { globs: undefined, filter: undefined };
+    return { globs, filter: compileTopicFilter(globs) };
   } catch (e) {
     throw new FleetError('bad_topic', (e as Error).message);
   }
 }
 
-
 /** Refuses a topic in a namespace only fleetd may publish to (POST /events, publish_event). */
 export function assertCustomTopic(topic: string): void {
   if (isReservedTopic(topic)) {
-    throw new FleetError('reserved_topic', `topic "${topic}" is reserved for fleetd (${RESERVED_PREFIXES.join(' ')}); use your own prefix, e.g. deploy.finished`);
+    throw new FleetError('reserved_topic', `topic "${topic}" is reserved for fleetd (${RESERVED_PREFIXES.join(' ')}, in any letter case); use your own prefix, e.g. deploy.finished`);
   }
 }

@@ -4,6 +4,7 @@ import { hideBin } from 'yargs/helpers';
 import { USAGE_EXIT, UsageError, failUsage } from '../../shared/cli-usage.js';
 import { ClientError, DaemonClient, discover } from '../../shared/client.js';
 import { LEVELS, type FleetEvent } from '../../shared/events.js';
+import type { StatusView } from '../../shared/protocol.js';
 import { resolveHome } from '../../shared/home.js';
 import { VERSION } from '../../shared/version.js';
 import { eventsCommand } from './events.js';
@@ -82,7 +83,7 @@ await yargs(hideBin(process.argv))
     (argv) =>
       run(async () => {
         // discover() finds the daemon as every command does: --url, FLEET_URL, then server.json.
-        const s = await clientOf(argv).request<Record<string, unknown>>('GET', '/status');
+        const s = await clientOf(argv).request<StatusView>('GET', '/status');
         if (argv.json) {
           process.stdout.write(`${JSON.stringify(s)}\n`);
           return;
@@ -98,7 +99,7 @@ await yargs(hideBin(process.argv))
           `  SSE streams:  ${s.sseStreams}`,
         ];
         if (s.mcpSessions !== undefined) lines.push(`  MCP sessions: ${s.mcpSessions}`);
-        const m = s.members as { total: number; online: number; offline: number; connecting: number } | undefined;
+        const m = s.members;
         if (m) lines.push(`  members:      ${m.total} (${m.online} online, ${m.offline} offline${m.connecting ? `, ${m.connecting} connecting` : ''})`);
         process.stdout.write(`${lines.join('\n')}\n`);
       }),

@@ -3,18 +3,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { cliWords } from './words.js';
 import { portArg } from '../../shared/cli-usage.js';
 import type { DaemonClient } from '../../shared/client.js';
-
-interface MemberView {
-  name: string;
-  kind: string;
-  address?: string;
-  state: string;
-  reason?: string;
-  since?: string;
-  lastError?: string;
-  description?: string;
-  [k: string]: unknown;
-}
+import type { MemberView } from '../../shared/protocol.js';
 
 type Global = { home?: string; url?: string; 'token-file'?: string };
 type ClientOf = (argv: Global) => DaemonClient;

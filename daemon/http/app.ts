@@ -1,41 +1,33 @@
 import { Hono } from 'hono';
-import type { FleetContext } from '../context.js';
 import { FleetError } from '../errors.js';
 import { bearerAuth } from './middleware/auth.js';
 import { limitBody } from './middleware/body-limit.js';
+import type { AppDeps, RouteMount } from './mount.js';
 import { hostGuard } from './middleware/host-guard.js';
+import { extraHostNames } from './listen-host.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoute, statusRoute } from './routes/status.js';
-import type { StreamRegistry } from './sse-stream.js';
 
-/** What the HTTP layer needs from the daemon: the shared context, the token, open streams. */
-export interface AppDeps {
-  ctx: FleetContext;
-  token: string;
-  streams: StreamRegistry;
-}
-
-/** A part that adds routes behind the guard, auth and body limit (MCP...). */
-export type RouteMount = (app: Hono, deps: AppDeps) => void;
+export type { AppDeps, RouteMount } from './mount.js';
 
 /** Builds the Hono app: guard, auth and body limit in front of thin routes. */
 export function createApp(deps: AppDeps, mounts: RouteMount[] = [], publicMounts: RouteMount[] = []): Hono {
   const app = new Hono();
-  const host = deps.ctx.config.host;
-  const hosts = host === '127.0.0.1' || host === 'localhost' ? [] : [host];
+  const hosts = extraHostNames(deps.ctx.config.host);
 
   app.onError((err, c) => {
     if (err instanceof FleetError) return c.json(err.toJSON(), err.status);
     console.error(`fleetd: unexpected error on ${c.req.method} ${c.req.path}: ${(err as Error).stack ?? err}`);
-    return c.json({ error: { code: 'internal', message: 'internal error; see the fleetd log' } }, 500);
+    return c.json(new FleetError('internal', 'internal error; see the fleetd log', 500).toJSON(), 500);
   });
-  app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
+  app.notFound((c) => c.json(new FleetError('not_found', `no route ${c.req.method} ${c.req.path}`, 404).toJSON(), 404));
 
-  app.route('/health', healthRoute(deps));
   // Routes that check their own credentials (a webhook's HMAC) and their own body limit.
   for (const mount of publicMounts) mount(app, deps);
 
   app.use('*', hostGuard(hosts));
+  // Liveness needs no token, but answers only to this machine's names like everything else.
+  app.route('/health', healthRoute(deps));
   app.use('*', bearerAuth(deps.token));
   app.use('*', limitBody(deps.ctx.config.bodyLimit));
 

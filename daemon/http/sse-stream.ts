@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { EventFeed } from '../events/event-feed.js';
-import type { LogRow } from '../events/event-log.js';
+import { PAGE_BYTES, type LogRow } from '../events/event-log.js';
 
 // Live rows are shared by every subscriber, so each frame is encoded once for all of them.
 const frameCache = new WeakMap<LogRow, Buffer>();
@@ -27,6 +27,8 @@ export interface SseOptions {
   retryMs: number;
   /** Rows read from the log per write while replaying. */
   pageSize?: number;
+  /** Bytes of event JSON per write (at least one event, however large). */
+  pageBytes?: number;
 }
 
 /** Open SSE streams, so shutdown can end them after their last events. */
@@ -71,6 +73,7 @@ function runDue(): void {
  */
 export function serveSse(feed: EventFeed, res: ServerResponse, registry: StreamRegistry, opts: SseOptions): void {
   const pageSize = opts.pageSize ?? 1000;
+  const pageBytes = opts.pageBytes ?? PAGE_BYTES;
   let closed = false;
   let ending = false;
   let waitingForDrain = false;
@@ -98,20 +101,28 @@ export function serveSse(feed: EventFeed, res: ServerResponse, registry: StreamR
   };
   function pump(): void {
     if (closed || waitingForDrain) return;
-    for (;;) {
-      if (res.writableNeedDrain) {
-        waitingForDrain = true;
-        res.once('drain', onDrain);
-        return;
+    try {
+      for (;;) {
+        if (res.writableNeedDrain) {
+          waitingForDrain = true;
+          res.once('drain', onDrain);
+          return;
+        }
+        const rows = feed.next(pageSize, pageBytes);
+        if (rows.length === 0) break;
+        res.write(encodeRows(rows));
+        wroteSinceTick = true;
       }
-      const rows = feed.next(pageSize);
-      if (rows.length === 0) break;
-      res.write(encodeRows(rows));
-      wroteSinceTick = true;
-    }
-    if (ending || registry.stopping) {
+      if (ending || registry.stopping) {
+        finish();
+        res.end();
+      }
+    } catch (err) {
+      // Whatever went wrong belongs to this stream alone: end it (the client resumes by its
+      // last id) and leave the daemon and every other stream running.
+      console.error(`fleetd: event stream at cursor ${feed.cursor} failed and was closed: ${(err as Error).message}`);
       finish();
-      res.end();
+      res.destroy();
     }
   }
 

@@ -7,13 +7,21 @@ export const RPC = {
   sessionNotFound: -32001,
   badLastEventId: -32002,
   notInitialized: -32003,
+  sessionsFull: -32004,
+  unauthorized: -32005,
+  forbidden: -32006,
+  bodyTooLarge: -32007,
 } as const;
 
-/** An HTTP response carrying a JSON-RPC error (id null: the request could not be read). */
-export function rpcError(status: number, code: number, message: string): Response {
-  return new Response(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }), {
+/**
+ * An HTTP response carrying a JSON-RPC error (id null: the request could not be read).
+ * `data` carries fleet's own error code where there is one; `headers` are added to the answer.
+ */
+export function rpcError(status: number, code: number, message: string, data?: Record<string, unknown>, headers: Record<string, string> = {}): Response {
+  const error = data === undefined ? { code, message } : { code, message, data };
+  return new Response(JSON.stringify({ jsonrpc: '2.0', error, id: null }), {
     status,
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
   });
 }
 
@@ -45,4 +53,15 @@ export function invalidRequest(body: unknown): Response | undefined {
     return rpcError(400, RPC.invalidRequest, `Invalid Request: ${where} is not a JSON-RPC 2.0 request, notification or response`);
   }
   return undefined;
+}
+
+/** 503 when every one of config mcp.maxSessions sessions holds an open stream (none could be expired). */
+export function sessionsFull(max: number): Response {
+  return rpcError(
+    503,
+    RPC.sessionsFull,
+    `fleetd already serves ${max} MCP sessions, its cap (mcp.maxSessions in FLEET_HOME/config.json), and every one holds an open stream, so none could be expired: close clients you no longer use (DELETE /mcp with their Mcp-Session-Id, or close their /sse stream), or raise mcp.maxSessions and restart fleetd`,
+    { code: 'too_many_sessions', maxSessions: max },
+    { 'retry-after': '5' },
+  );
 }

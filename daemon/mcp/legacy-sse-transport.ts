@@ -2,6 +2,8 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 
 const encoder = new TextEncoder();
+/** How long a client waits before reconnecting a dropped stream (the SSE `retry:` field). */
+const RETRY_MS = 1000;
 
 /**
  * The legacy MCP HTTP+SSE transport (spec 2024-11-05), web-standard: GET /sse opens a
@@ -30,7 +32,8 @@ export class LegacySseTransport implements Transport {
     const body = new ReadableStream<Uint8Array>({
       start: (controller) => {
         this.controller = controller;
-        controller.enqueue(encoder.encode(`event: endpoint\ndata: ${this.endpoint}\n\n`));
+        // retry: as on /events, so a client that drops reconnects after 1 s, not its own default (3 s in mcp-remote's EventSource).
+        controller.enqueue(encoder.encode(`retry: ${RETRY_MS}\n\nevent: endpoint\ndata: ${this.endpoint}\n\n`));
         this.keepAlive = setInterval(() => this.write(': keep-alive\n\n'), this.keepAliveMs);
         this.keepAlive.unref();
       },

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FleetContext, FleetPart } from '../context.js';
-import { invalidRequest, readJsonRpcBody, rpcError, RPC } from './jsonrpc-errors.js';
+import { invalidRequest, readJsonRpcBody, rpcError, RPC, sessionsFull } from './jsonrpc-errors.js';
 import { LegacySseTransport } from './legacy-sse-transport.js';
 import { McpSession } from './session.js';
 import type { SessionTable } from './session-table.js';
@@ -15,6 +15,16 @@ export class LegacySseEndpoint {
 
   /** Opens a session whose lifetime is the stream's; `cutOff` ends the connection of a client that stopped reading. */
   async open(cutOff: () => void = () => {}): Promise<Response> {
+    const release = this.sessions.reserve();
+    if (!release) return sessionsFull(this.sessions.maxSessions);
+    try {
+      return await this.start(cutOff);
+    } finally {
+      release();
+    }
+  }
+
+  private async start(cutOff: () => void): Promise<Response> {
     const id = randomUUID();
     const transport = new LegacySseTransport(id, `/messages?sessionId=${id}`, this.ctx.config.sse.keepAlive, this.ctx.config.mcp.maxUnreadBytes, cutOff);
     const session = new McpSession(id, 'sse', transport, this.ctx, this.parts);

@@ -2,11 +2,13 @@ import Database from 'better-sqlite3';
 import type { EventStore, StreamId, EventId } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { GroupCommitter } from '../events/group-commit.js';
+import { isStorageFailure } from '../events/storage-error.js';
 
 /** The SDK names every session's standalone GET stream the same; we key by session too. */
 export const GET_STREAM = '_GET_stream';
 
 interface Row {
+  id: number;
   session: string;
   stream: string;
   text: string;
@@ -15,8 +17,8 @@ interface Row {
 /**
  * The messages sent on each MCP session's SSE streams, in `fleet.db`, so a client that
  * reconnects with Last-Event-ID gets what it missed. Rows are keyed by (session, stream);
- * ids are SQLite rowids (never timestamps), so order is exact. Priming events are stored
- * with empty text and never replayed as messages.
+ * ids are handed out in order by this store (never timestamps) and kept as rowids, so order
+ * is exact. Priming events are stored with empty text and never replayed as messages.
  */
 export class McpMessageStore {
   private readonly db: Database.Database;
@@ -24,6 +26,12 @@ export class McpMessageStore {
   private readonly insert: Database.Statement;
   /** Per session, the newest id trimmed away by the backlog cap. */
   private readonly trimmedThrough = new Map<string, number>();
+  /**
+   * Ids are handed out here, not by SQLite, so rows the disk had no room for keep their
+   * place in the order. Those rows stay in memory (bounded) and are replayed from there.
+   */
+  private nextId: number;
+  private readonly unsaved = new Map<number, Row>();
 
   /**
    * Opens its own connection to fleet.db without an fsync per commit: these rows are copies
@@ -41,29 +49,47 @@ export class McpMessageStore {
     db.pragma('synchronous = NORMAL');
     db.pragma('wal_autocheckpoint = 0');
     db.pragma('busy_timeout = 5000');
-    db.exec(`
-      CREATE TABLE IF NOT EXISTS mcp_messages (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        session TEXT NOT NULL,
-        stream TEXT NOT NULL,
-        message TEXT NOT NULL
-      );
-      CREATE INDEX IF NOT EXISTS mcp_messages_session ON mcp_messages(session, stream, id);
-    `);
+    // Its table comes from daemon/db/migrations.ts, run by fleet.db's owner before this opens.
     // Sessions do not survive a restart (clients get 404 and re-initialize): drop their streams.
     db.exec('DELETE FROM mcp_messages');
-    this.insert = db.prepare('INSERT INTO mcp_messages (session, stream, message) VALUES (?, ?, ?)');
-    this.writer = new GroupCommitter(db, (r) => Number(this.insert.run(r.session, r.stream, r.text).lastInsertRowid));
+    const seq = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'mcp_messages'").get() as { seq: number } | undefined;
+    this.nextId = (seq?.seq ?? 0) + 1;
+    this.insert = db.prepare('INSERT INTO mcp_messages (id, session, stream, message) VALUES (?, ?, ?, ?)');
+    this.writer = new GroupCommitter(db, (r) => {
+      this.insert.run(r.id, r.session, r.stream, r.text);
+      return r.id;
+    });
   }
 
-  /** Stores one message (or a priming marker when `message` is undefined); resolves with its id. */
+  /**
+   * Stores one message (or a priming marker when `message` is undefined); resolves with its
+   * id. When the disk is full the message is kept in memory instead: a session must go on
+   * working (initialize, read-only tools, pushes) while fleet.db cannot grow.
+   */
   store(session: string, stream: string, message: JSONRPCMessage | undefined): Promise<number> {
-    return this.writer.submit({ session, stream, text: message === undefined || Object.keys(message).length === 0 ? '' : JSON.stringify(message) });
+    const row: Row = { id: this.nextId++, session, stream, text: message === undefined || Object.keys(message).length === 0 ? '' : JSON.stringify(message) };
+    return this.writer.submit(row).catch((e: unknown) => {
+      if (!isStorageFailure(e)) throw e;
+      this.keepUnsaved(row);
+      return row.id;
+    });
+  }
+
+  /** Holds a row the disk refused, dropping the oldest beyond the backlog cap (resumes past them get a gap notice). */
+  private keepUnsaved(row: Row): void {
+    this.unsaved.set(row.id, row);
+    for (const [id, old] of this.unsaved) {
+      if (this.unsaved.size <= this.perSessionCap) break;
+      this.unsaved.delete(id);
+      this.trimmedThrough.set(old.session, Math.max(this.trimmedThrough.get(old.session) ?? 0, id));
+    }
   }
 
   /** The stream an id belongs to, when it belongs to this session. */
   streamOf(session: string, id: number): string | undefined {
     this.writer.flush();
+    const kept = this.unsaved.get(id);
+    if (kept) return kept.session === session ? kept.stream : undefined;
     const row = this.db.prepare('SELECT stream FROM mcp_messages WHERE id = ? AND session = ?').get(id, session) as { stream: string } | undefined;
     return row?.stream;
   }
@@ -90,6 +116,8 @@ export class McpMessageStore {
       .prepare("SELECT id, message FROM mcp_messages WHERE session = ? AND stream = ? AND id > ? AND message != '' ORDER BY id")
       .raw()
       .all(session, stream, afterId) as [number, string][];
+    for (const r of this.unsaved.values()) if (r.session === session && r.stream === stream && r.id > afterId && r.text !== '') rows.push([r.id, r.text]);
+    rows.sort((a, b) => a[0] - b[0]);
     for (const [id, text] of rows) await send(id, JSON.parse(text) as JSONRPCMessage);
     return stream;
   }
@@ -98,6 +126,7 @@ export class McpMessageStore {
   deleteSession(session: string): void {
     this.writer.flush();
     this.trimmedThrough.delete(session);
+    for (const [id, r] of this.unsaved) if (r.session === session) this.unsaved.delete(id);
     this.db.prepare('DELETE FROM mcp_messages WHERE session = ?').run(session);
   }
 

@@ -15,14 +15,14 @@ export class McpService {
 
   constructor(ctx: FleetContext, parts: FleetPart[]) {
     const store = (this.store = new McpMessageStore(ctx.paths.db, ctx.config.mcp.sessionBacklog));
-    this.sessions = new SessionTable(ctx, store, ctx.config.mcp.sessionIdle);
+    this.sessions = new SessionTable(ctx, store, ctx.config.mcp.sessionIdle, ctx.config.mcp.maxSessions);
     this.streamable = new StreamableHttpEndpoint(ctx, parts, this.sessions, store);
     this.legacy = new LegacySseEndpoint(ctx, parts, this.sessions);
   }
 
   /** What GET /status and fleet_status show about MCP. */
   status(): Record<string, unknown> {
-    return { mcpSessions: this.sessions.size, mcpStreamsCutOff: this.streamable.cutOffs };
+    return { mcpSessions: this.sessions.size, mcpMaxSessions: this.sessions.maxSessions, mcpStreamsCutOff: this.streamable.cutOffs };
   }
 
   /** Adds the MCP routes (behind the app's guard, auth and body limit). */

@@ -2,17 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { FleetContext, FleetPart } from '../context.js';
-import { invalidRequest, readJsonRpcBody, rpcError, RPC } from './jsonrpc-errors.js';
+import { invalidRequest, readJsonRpcBody, rpcError, RPC, sessionsFull } from './jsonrpc-errors.js';
 import { GET_STREAM, type McpMessageStore } from './message-store.js';
 import { McpSession } from './session.js';
 import type { SessionTable } from './session-table.js';
-
-/**
- * On an initialize request, asks the new session to push fleet events after this id (and
- * start its wait_for_events cursor there): how a relay such as fleet-bridge delivers what
- * was published while the daemon was down, once, after it re-initializes.
- */
-export const RESUME_HEADER = 'fleet-resume-after';
+import { RESUME_AFTER_HEADER } from '../../shared/protocol.js';
 
 type StreamableSession = McpSession<WebStandardStreamableHTTPServerTransport>;
 const encoder = new TextEncoder();
@@ -68,10 +62,21 @@ export class StreamableHttpEndpoint {
     if (!messages.some((m) => isInitializeRequest(m))) {
       return rpcError(400, RPC.notInitialized, 'Bad Request: no Mcp-Session-Id header and no initialize request; initialize a session first');
     }
-    const resume = req.headers.get(RESUME_HEADER);
+    const resume = req.headers.get(RESUME_AFTER_HEADER);
     if (resume !== null && (!/^\d{1,15}$/.test(resume) || Number(resume) > this.ctx.log.lastId)) {
-      return rpcError(400, RPC.invalidRequest, `${RESUME_HEADER} "${resume.slice(0, 40)}" is not a fleet event id (newest is ${this.ctx.log.lastId})`);
+      return rpcError(400, RPC.invalidRequest, `${RESUME_AFTER_HEADER} "${resume.slice(0, 40)}" is not a fleet event id (newest is ${this.ctx.log.lastId})`);
     }
+    const release = this.sessions.reserve();
+    if (!release) return sessionsFull(this.sessions.maxSessions);
+    try {
+      return await this.initialize(req, parsed.body, resume === null ? undefined : Number(resume));
+    } finally {
+      release();
+    }
+  }
+
+  /** Creates a session for an initialize request; it joins the table once the SDK accepts it. */
+  private async initialize(req: Request, body: unknown, resumeAfter: number | undefined): Promise<Response> {
     const id = randomUUID();
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => id,
@@ -80,9 +85,9 @@ export class StreamableHttpEndpoint {
       onsessionclosed: () => void this.sessions.close(id),
       keepAliveMs: this.ctx.config.sse.keepAlive,
     });
-    const session: StreamableSession = new McpSession(id, 'streamable', transport, this.ctx, this.parts, resume === null ? undefined : Number(resume));
+    const session: StreamableSession = new McpSession(id, 'streamable', transport, this.ctx, this.parts, resumeAfter);
     await session.connect();
-    const res = await transport.handleRequest(req, { parsedBody: parsed.body });
+    const res = await transport.handleRequest(req, { parsedBody: body });
     if (!this.sessions.get(id)) await session.close(); // initialize was refused
     return res;
   }

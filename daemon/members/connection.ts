@@ -1,6 +1,6 @@
 import ssh2, { type Client, type ConnectConfig } from 'ssh2';
 import { FleetError } from '../errors.js';
-import { backoffDelay, type BackoffPolicy } from './backoff.js';
+import { backoffDelay, sleep, type BackoffPolicy } from '../../shared/backoff.js';
 import { classifyFailure } from './classify.js';
 import type { HostKeyInfo, HostKeyStore } from './host-keys.js';
 import { loadPrivateKey } from './identity.js';
@@ -158,14 +158,7 @@ export class MemberLink {
 
   private sleep(ms: number): Promise<void> {
     this.nextAttemptAt = Date.now() + ms;
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
-    }).then(() => {
+    return sleep(ms, { onWake: (wake) => (this.wake = wake) }).then(() => {
       this.wake = undefined;
       this.nextAttemptAt = undefined;
     });

@@ -39,19 +39,8 @@ interface Row {
  * as "offered" so that an explicit accept trusts exactly the key the user was shown.
  */
 export class HostKeyStore {
-  constructor(private readonly db: Database.Database) {
-    db.exec(`
-      CREATE TABLE IF NOT EXISTS member_host_keys (
-        member TEXT PRIMARY KEY COLLATE NOCASE,
-        key_b64 TEXT,
-        key_type TEXT,
-        trusted_at TEXT,
-        offered_b64 TEXT,
-        offered_type TEXT,
-        offered_at TEXT
-      );
-    `);
-  }
+  /** `db` is fleet.db as its owner opened it; the table comes from daemon/db/migrations.ts. */
+  constructor(private readonly db: Database.Database) {}
 
   private row(member: string): Row | undefined {
     return this.db.prepare('SELECT key_b64, key_type, trusted_at, offered_b64, offered_type, offered_at FROM member_host_keys WHERE member = ?').get(member) as Row | undefined;

@@ -1,7 +1,7 @@
 import type { Client, ClientChannel } from 'ssh2';
 import type { ChannelSlots } from './channel-slots.js';
 import { runOnExecChannel } from './exec-channel.js';
-import { commandBody, newMarker, shellQuote, type CommandSpec } from './framing.js';
+import { newMarker, runAndReap, shellQuote, type CommandSpec } from './framing.js';
 import { CappedOutput } from './output-cap.js';
 import { DriverClosedError, openExecChannel } from './shell-driver.js';
 import { QueueTimeoutError, type PooledRun } from './shell-pool.js';
@@ -10,8 +10,10 @@ import { killTreeScript } from './tree-kill.js';
 /**
  * Runs one long command on an SSH channel of its own, so it does not hold one of the few
  * pooled shells for minutes; a new session costs ~100 ms, nothing against a long run.
- * The wrapper first prints a random marker and its pid (then execs the command in that
- * same process), so a timeout can stop the whole process tree like a pooled command's.
+ * The wrapper first prints a random marker and its pid, so a timeout can stop the whole
+ * process tree like a pooled command's; it runs the command in a process group of its own
+ * and, when the command's shell exits, stops what it left running and exits too. The
+ * command ends then: a channel still held open (by something that left the group) is closed.
  * Rejects with DriverClosedError when the channel ends without an exit status (connection lost).
  */
 export async function runOnOwnChannel(
@@ -21,7 +23,7 @@ export async function runOnOwnChannel(
   opts: { timeoutMs: number; signal?: AbortSignal; outputLimit: number; killGraceMs: number; openTimeoutMs: number },
 ): Promise<PooledRun> {
   const marker = newMarker();
-  const inner = `printf '%s %s\\n' '${marker}' "$$"; exec /bin/sh -c ${shellQuote(commandBody(spec))}`;
+  const inner = `printf '%s %s\\n' '${marker}' "$$"; ${runAndReap(spec, opts.killGraceMs)}`;
   // The command's time covers waiting for a channel too.
   const startedAt = performance.now();
   const left = () => Math.max(1, opts.timeoutMs - (performance.now() - startedAt));
@@ -44,6 +46,15 @@ export async function runOnOwnChannel(
     ch.stderr.on('data', (d: Buffer) => stderr.push(d));
     ch.on('exit', (code: number | null, signal?: string) => {
       exitCode = code ?? (signal ? null : exitCode);
+      // The wrapper has exited after stopping the command's group: whatever still holds
+      // the channel's output escaped it (setsid, a daemon) and is not this command's to wait for.
+      setTimeout(() => {
+        try {
+          ch.close();
+        } catch {
+          // closed already
+        }
+      }, opts.killGraceMs).unref();
     });
     ch.on('error', () => undefined);
     ch.on('close', () => markClosed());
@@ -65,7 +76,8 @@ export async function runOnOwnChannel(
     const finished = () => Promise.race([closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), opts.killGraceMs).unref())]);
     for (const sig of ['TERM', 'KILL'] as const) {
       if (pid > 1) {
-        const script = `${killTreeScript(pid, sig)}\nkill -s ${sig} ${pid} 2>/dev/null; true`;
+        // Not the wrapper itself: once the command's shell is gone it stops the rest of the group.
+        const script = `${killTreeScript(pid, sig)}\ntrue`;
         const kill = runOnExecChannel(client, slots, script, { outputLimit: 4096, timeoutMs: opts.killGraceMs }).catch(() => undefined);
         await Promise.race([kill, new Promise((r) => setTimeout(r, opts.killGraceMs + opts.openTimeoutMs).unref())]);
       }

@@ -58,25 +58,8 @@ function toRecord(r: Row): MemberRecord {
 
 /** The members table in fleet.db: names are unique regardless of case. */
 export class MemberRegistry {
-  constructor(private readonly db: Database.Database) {
-    db.exec(`
-      CREATE TABLE IF NOT EXISTS members (
-        name TEXT PRIMARY KEY COLLATE NOCASE,
-        kind TEXT NOT NULL,
-        host TEXT,
-        port INTEGER,
-        user TEXT,
-        identity_file TEXT,
-        use_agent INTEGER NOT NULL DEFAULT 0,
-        description TEXT,
-        created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL,
-        state TEXT,
-        state_reason TEXT,
-        state_since TEXT
-      );
-    `);
-  }
+  /** `db` is fleet.db as its owner opened it; the table comes from daemon/db/migrations.ts. */
+  constructor(private readonly db: Database.Database) {}
 
   /** Every member, by name. */
   list(): MemberRecord[] {

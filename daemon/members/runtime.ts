@@ -2,7 +2,7 @@ import type { CommandSpec } from './framing.js';
 import type { OfflineReason } from './liveness.js';
 import type { CappedOutput } from './output-cap.js';
 import type { StoredLiveness } from './registry.js';
-import type { TransferItem, TransferredFile } from './transfer-paths.js';
+import type { TransferItem, TransferOutcome } from './transfer-paths.js';
 
 /** A foreground command's result on one member. */
 export interface CommandOutcome {
@@ -37,9 +37,9 @@ export interface MemberRuntime {
   settled(): Promise<void>;
   run(spec: CommandSpec, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<CommandOutcome>;
   /** Copies local files/folders to the member. */
-  send(items: TransferItem[]): Promise<TransferredFile[]>;
+  send(items: TransferItem[]): Promise<TransferOutcome>;
   /** Copies member files/folders here. */
-  fetch(items: TransferItem[]): Promise<TransferredFile[]>;
+  fetch(items: TransferItem[]): Promise<TransferOutcome>;
   state(): RuntimeState;
   stop(): void;
 }

@@ -12,7 +12,7 @@ import { MemberRegistry, type MemberRecord } from './registry.js';
 import type { CommandOutcome, MemberRuntime } from './runtime.js';
 import type { ExecuteInput, FetchFilesInput, RegisterInput, SendFilesInput, UpdateInput } from './schema.js';
 import { memberSettings, type MemberSettings } from './settings.js';
-import { localPath, type TransferredFile } from './transfer-paths.js';
+import { localPath, type TransferOutcome } from './transfer-paths.js';
 import { memberDetail, memberView, type MemberView } from './views.js';
 
 /**
@@ -26,8 +26,8 @@ export class MembersService {
   readonly settings: MemberSettings;
 
   constructor(private readonly ctx: FleetContext) {
-    this.registry = new MemberRegistry(ctx.log.db);
-    this.hostKeys = new HostKeyStore(ctx.log.db);
+    this.registry = new MemberRegistry(ctx.db);
+    this.hostKeys = new HostKeyStore(ctx.db);
     this.settings = memberSettings(ctx.config.members);
     this.pool = new MemberPool(this.settings, this.registry, this.hostKeys, (t, runtime, record) => this.onTransition(t, runtime, record));
     for (const record of this.registry.list()) this.pool.open(record);
@@ -178,20 +178,20 @@ export class MembersService {
   }
 
   /** send_files: local files/folders to every target, with sizes and checksums. */
-  async sendFiles(input: SendFilesInput): Promise<PerMember<{ files: TransferredFile[] }>[]> {
+  async sendFiles(input: SendFilesInput): Promise<PerMember<TransferOutcome>[]> {
     const names = resolveTargets(this.registry, input);
     for (const f of input.files) localPath(f.local, names[0]!); // a bad path is the call's error, not every member's
-    return fanOut(names, async (n) => ({ files: await this.runtime(n).send(input.files.map((f) => ({ source: localPath(f.local, n), destination: f.remote.replaceAll('{member}', n) }))) }));
+    return fanOut(names, (n) => this.runtime(n).send(input.files.map((f) => ({ source: localPath(f.local, n), destination: f.remote.replaceAll('{member}', n) }))));
   }
 
   /** fetch_files: member files/folders to this machine, with sizes and checksums. */
-  async fetchFiles(input: FetchFilesInput): Promise<PerMember<{ files: TransferredFile[] }>[]> {
+  async fetchFiles(input: FetchFilesInput): Promise<PerMember<TransferOutcome>[]> {
     const names = resolveTargets(this.registry, input);
     if (names.length > 1 && input.files.some((f) => !f.local.includes('{member}'))) {
       throw new FleetError('bad_path', 'fetching from several members: put {member} in every local path (e.g. /tmp/logs/{member}/syslog) so their files do not overwrite each other');
     }
     for (const f of input.files) localPath(f.local, names[0]!);
-    return fanOut(names, async (n) => ({ files: await this.runtime(n).fetch(input.files.map((f) => ({ source: f.remote.replaceAll('{member}', n), destination: localPath(f.local, n) }))) }));
+    return fanOut(names, (n) => this.runtime(n).fetch(input.files.map((f) => ({ source: f.remote.replaceAll('{member}', n), destination: localPath(f.local, n) }))));
   }
 
   /** Counts for GET /status. */

@@ -1,12 +1,17 @@
 import type { Client, ClientChannel } from 'ssh2';
 import { CappedOutput } from './output-cap.js';
-import { FrameScanner, frameCommand, newMarker, type CommandSpec } from './framing.js';
+import { DETECT_RUNNER, FrameScanner, frameCommand, framePlain, newMarker, parseRunner, type CommandSpec, type GroupRunner } from './framing.js';
 
 /** What one framed command produced. */
 export interface RawRun {
   stdout: CappedOutput;
   stderr: CappedOutput;
   exitCode: number | null;
+  /**
+   * False when what the command left running could not be proven stopped: the driver must
+   * be retired so that nothing of this command can reach the next one.
+   */
+  clean: boolean;
 }
 
 /** The driver's channel closed before the command's end marker arrived. */
@@ -62,11 +67,16 @@ export function openExecChannel(client: Client, command: string, timeoutMs: numb
 export class ShellDriver {
   /** The driver shell's pid on the member: its children are the running command. */
   pid = 0;
+  /** How commands get a process group of their own on this member. */
+  runner: GroupRunner = 'none';
   closed = false;
   private pending: Pending | undefined;
   private readonly closeListeners: (() => void)[] = [];
 
-  private constructor(private readonly channel: ClientChannel) {
+  private constructor(
+    private readonly channel: ClientChannel,
+    private readonly killGraceMs: number,
+  ) {
     channel.on('data', (d: Buffer) => this.onStream(d, 'stdout'));
     channel.stderr.on('data', (d: Buffer) => this.onStream(d, 'stderr'));
     channel.on('close', () => this.onClose());
@@ -77,27 +87,31 @@ export class ShellDriver {
   /**
    * Opens a driver: `exec /bin/sh` under the user's login shell (so start-up files still
    * set PATH and friends, but the driver speaks POSIX sh whatever the login shell is),
-   * then a first framed command that absorbs start-up noise and tells us the driver's pid.
+   * then a first framed command that absorbs start-up noise and tells us the driver's pid
+   * and how to give each command a process group. `killGraceMs` is how long a command's
+   * leftovers get between SIGTERM and SIGKILL.
    */
-  static async open(client: Client, timeoutMs: number): Promise<ShellDriver> {
+  static async open(client: Client, timeoutMs: number, killGraceMs: number): Promise<ShellDriver> {
     const startedAt = Date.now();
     let driver!: ShellDriver;
-    await openExecChannel(client, 'exec /bin/sh', timeoutMs, (ch) => (driver = new ShellDriver(ch)));
+    await openExecChannel(client, 'exec /bin/sh', timeoutMs, (ch) => (driver = new ShellDriver(ch, killGraceMs)));
     const left = Math.max(1, timeoutMs - (Date.now() - startedAt));
     let timer: NodeJS.Timeout | undefined;
     const hello = await Promise.race([
-      driver.run({ command: 'echo "$$"' }, new CappedOutput(4096), new CappedOutput(4096)),
+      driver.runFrame((marker) => framePlain(`echo "$$"; ${DETECT_RUNNER}`, marker), new CappedOutput(4096), new CappedOutput(4096)),
       new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the member's shell did not start within ${Math.round(timeoutMs / 1000)} s`)), left))),
     ]).catch((e: Error) => {
       driver.destroy();
       throw e;
     }).finally(() => clearTimeout(timer));
-    const pid = Number(/(\d+)\s*$/.exec(hello.stdout.text())?.[1]);
+    const said = /(\d+)\n(\w+)\n$/.exec(hello.stdout.text());
+    const pid = Number(said?.[1]);
     if (hello.exitCode !== 0 || !Number.isInteger(pid) || pid <= 1) {
       driver.destroy();
       throw new Error(`the member's /bin/sh did not start as expected (exit ${hello.exitCode}: ${hello.stderr.text().trim().slice(0, 200)})`);
     }
     driver.pid = pid;
+    driver.runner = parseRunner(said![2]!);
     return driver;
   }
 
@@ -113,6 +127,10 @@ export class ShellDriver {
    * if the channel goes first.
    */
   run(spec: CommandSpec, out: CappedOutput, err: CappedOutput): Promise<RawRun> {
+    return this.runFrame((marker) => frameCommand(spec, marker, this.runner, this.killGraceMs), out, err);
+  }
+
+  private runFrame(frame: (marker: string) => string, out: CappedOutput, err: CappedOutput): Promise<RawRun> {
     if (this.closed) return Promise.reject(new DriverClosedError());
     if (this.pending) return Promise.reject(new Error('shell driver is busy'));
     const marker = newMarker();
@@ -125,7 +143,7 @@ export class ShellDriver {
         resolve,
         reject,
       };
-      this.channel.write(frameCommand(spec, marker));
+      this.channel.write(frame(marker));
     });
   }
 
@@ -135,8 +153,9 @@ export class ShellDriver {
     p[which].push(chunk);
     if (p.stdout.done && p.stderr.done) {
       this.pending = undefined;
-      const code = Number(p.stdout.trailer.trim());
-      p.resolve({ stdout: p.out, stderr: p.err, exitCode: Number.isInteger(code) ? code : null });
+      const [rc, state] = p.stdout.trailer.trim().split(' ');
+      const code = Number(rc);
+      p.resolve({ stdout: p.out, stderr: p.err, exitCode: rc !== '' && Number.isInteger(code) ? code : null, clean: state === 'clean' });
     }
   }
 

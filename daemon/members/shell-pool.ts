@@ -144,7 +144,7 @@ export class ShellPool {
   private openDriver(): boolean {
     if (this.closedWith || !this.slots.tryAcquire()) return false;
     this.opening++;
-    ShellDriver.open(this.client, this.opts.openTimeoutMs).then(
+    ShellDriver.open(this.client, this.opts.openTimeoutMs, this.opts.killGraceMs).then(
       (driver) => {
         this.opening--;
         if (this.closedWith) {
@@ -195,16 +195,21 @@ export class ShellPool {
     const onAbort = () => stop('cancelled');
     job.signal?.addEventListener('abort', onAbort, { once: true });
     if (job.signal?.aborted) onAbort();
+    let clean = false;
     try {
       const r = await run;
-      job.resolve({ ...r, ...(stopped ? { stopped } : {}) });
+      clean = r.clean;
+      job.resolve({ stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode, ...(stopped ? { stopped } : {}) });
     } catch (e) {
       if (e instanceof DriverClosedError && stopped) job.resolve({ stdout, stderr, exitCode: null, stopped });
       else job.reject(e as Error);
     } finally {
       clearTimeout(timer);
       job.signal?.removeEventListener('abort', onAbort);
-      if (!driver.closed) this.idle.push(driver);
+      // A shell whose last command may have left something able to write into it is
+      // retired (its channel closes): the next command gets a fresh one.
+      if (!driver.closed && clean) this.idle.push(driver);
+      else if (!driver.closed) driver.destroy();
       this.pump();
     }
   }

@@ -14,7 +14,7 @@ import type { MemberSettings } from './settings.js';
 import { fetchOverSftp, sendOverSftp, withSftp } from './sftp.js';
 import { DriverClosedError } from './shell-driver.js';
 import { QueueTimeoutError, ShellPool } from './shell-pool.js';
-import type { TransferItem, TransferredFile } from './transfer-paths.js';
+import type { TransferItem, TransferOutcome } from './transfer-paths.js';
 
 /** One live connection's channels: the slot count, and the shells running short commands. */
 interface Session {
@@ -128,26 +128,26 @@ export class SshMember implements MemberRuntime {
     }
   }
 
-  private async transfer(direction: 'send' | 'fetch', items: TransferItem[]): Promise<TransferredFile[]> {
+  private async transfer(direction: 'send' | 'fetch', items: TransferItem[]): Promise<TransferOutcome> {
     const startedAt = performance.now();
     const s = await this.current();
-    let copied;
+    let copied, skipped;
     try {
-      copied = await withSftp(s.client, s.slots, this.settings.pool.openTimeoutMs, (sftp) => (direction === 'send' ? sendOverSftp(sftp, items) : fetchOverSftp(sftp, items)));
+      ({ copied, skipped } = await withSftp(s.client, s.slots, this.settings.pool.openTimeoutMs, (sftp) => (direction === 'send' ? sendOverSftp(sftp, items) : fetchOverSftp(sftp, items, this.name))));
     } catch (e) {
       throw await this.explain(e, s, startedAt);
     }
     // The member hashes its side: a match proves the bytes arrived (or left) intact.
     const memberSide = copied.map((f) => (direction === 'send' ? f.to : f.from));
     const digests = copied.length ? await remoteSha256((c) => this.runText(c), memberSide) : [];
-    return copied.map((f, i) => ({ ...f, verified: digests[i] === f.sha256 }));
+    return { files: copied.map((f, i) => ({ ...f, verified: digests[i] === f.sha256 })), skipped };
   }
 
-  send(items: TransferItem[]): Promise<TransferredFile[]> {
+  send(items: TransferItem[]): Promise<TransferOutcome> {
     return this.transfer('send', items);
   }
 
-  fetch(items: TransferItem[]): Promise<TransferredFile[]> {
+  fetch(items: TransferItem[]): Promise<TransferOutcome> {
     return this.transfer('fetch', items);
   }
 

@@ -1,20 +1,10 @@
 import { addressOf } from './connection.js';
 import type { HostKeyStore } from './host-keys.js';
 import type { MemberRecord } from './registry.js';
+import type { MemberView } from '../../shared/protocol.js';
 import type { MemberRuntime, RuntimeState } from './runtime.js';
 
-/** A member as list_members shows it: settings (never secrets) and liveness now. */
-export interface MemberView extends Omit<RuntimeState, 'channels' | 'hostKey' | 'nextAttemptAt' | 'connectedAt'> {
-  name: string;
-  kind: MemberRecord['kind'];
-  address?: string;
-  host?: string;
-  port?: number;
-  user?: string;
-  identityFile?: string;
-  useAgent?: boolean;
-  description?: string;
-}
+export type { MemberView } from '../../shared/protocol.js';
 
 /** The short view of a member. */
 export function memberView(record: MemberRecord, runtime: MemberRuntime | undefined): MemberView {

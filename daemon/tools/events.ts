@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { LEVELS, RESERVED_PREFIXES, TOPIC_PATTERN, type FleetEvent } from '../../shared/events.js';
-import type { FleetContext, FleetPart, ToolCaller } from '../context.js';
+import type { FleetContext, FleetPart, PartDeps, ToolCaller } from '../context.js';
 import { EventFeed } from '../events/event-feed.js';
+import { PAGE_BYTES } from '../events/event-log.js';
 import { assertCustomTopic, parseTopics, resolveCursor } from '../events/query.js';
 import { guarded, ok } from './result.js';
 
@@ -24,7 +25,7 @@ async function waitForEvents(ctx: FleetContext, caller: ToolCaller, args: { sinc
   const events: FleetEvent[] = [];
   try {
     while (events.length === 0 && !deadline.aborted) {
-      for (const row of feed.next(limit)) {
+      for (const row of feed.next(limit, PAGE_BYTES)) {
         const e = JSON.parse(row.json) as FleetEvent;
         if (visibleTo(e, caller.sessionId, ctx.liveSessions)) events.push(e);
       }
@@ -39,21 +40,25 @@ async function waitForEvents(ctx: FleetContext, caller: ToolCaller, args: { sinc
 }
 
 /** MCP tools over the event log: wait_for_events, list_events, publish_event, fleet_status. */
-export function eventsPart(ctx: FleetContext): FleetPart {
+export function eventsPart({ ctx }: PartDeps): FleetPart {
   return {
     name: 'events',
+    instructions:
+      'Events are pushed to this client as notifications/message (logger "fleet") the moment they happen: members added, changed, removed, going online or offline; fleetd starting and stopping; custom events that scripts and agents publish with publish_event.\n' +
+      'Your client may not show those notifications to you, so use wait_for_events: call it with no arguments to receive everything this session has not seen yet (it returns at once when events are waiting, otherwise it waits up to 25 s); pass topics such as ["member.*"] to wait for some only, instead of checking in a loop.\n' +
+      'To look back in history use list_events with since (an event id, an ISO time or a duration like 10m); fleet_status shows the daemon and a summary of the members.',
     tools: (server, _ctx, caller) => {
       server.registerTool(
         'wait_for_events',
         {
           title: 'Wait for fleet events',
           description:
-            'Blocks until fleet events arrive (member online/offline, task completed/failed/stalled, credential stored, CI status, file changes, custom events) and returns them with a cursor. ' +
+            'Blocks until fleet events arrive (members added, changed, removed, online or offline; fleetd starting or stopping; custom events) and returns them with a cursor. ' +
             'Call it with no arguments to get everything this session has not seen yet; pass `since` (the cursor from a previous call, an ISO time or a duration like 10m) to read from a point. ' +
             'Returns at once when events are waiting; otherwise waits up to timeout_s (default 25, max 50).',
           inputSchema: {
             since: since.describe('event id (exclusive), ISO 8601 time, or duration like 90s/10m/2h; default: this session\'s own cursor'),
-            topics: topics.describe('topic globs, e.g. ["task.*", "member.offline"]'),
+            topics: topics.describe('topic globs (at most 64, each at most 128 characters), e.g. ["member.*", "deploy.*"]'),
             timeout_s: z.number().min(0).max(50).optional().describe('seconds to wait when nothing is pending (default 25, max 50)'),
             limit: z.number().int().min(1).max(1000).optional().describe('most events to return (default 100)'),
           },
@@ -72,11 +77,11 @@ export function eventsPart(ctx: FleetContext): FleetPart {
         'list_events',
         {
           title: 'List past fleet events',
-          description: 'Reads the durable event history without waiting: events after `since` (id, ISO time or duration; default the last hour), filtered by topic globs and subject.',
+          description: 'Reads the durable event history without waiting: events after `since` (id, ISO time or duration; default the last hour), filtered by topic globs and subject. A page holds at most `limit` events and about 1 MiB of JSON; pass its `cursor` as `since` for the next one.',
           inputSchema: {
             since: since.describe('event id (exclusive), ISO 8601 time, or duration like 10m (default 1h)'),
             topics: topics.describe('topic globs, e.g. ["member.*"]'),
-            subject: z.string().max(256).optional().describe('only events about this subject (member, task id, credential name...)'),
+            subject: z.string().max(256).optional().describe('only events about this subject (a member name, or the subject a custom event was published with)'),
             limit: z.number().int().min(1).max(1000).optional().describe('most events to return (default 100)'),
           },
           annotations: { readOnlyHint: true, openWorldHint: false },
@@ -85,9 +90,12 @@ export function eventsPart(ctx: FleetContext): FleetPart {
           guarded(() => {
             const after = resolveCursor(ctx.log, undefined, args.since === undefined ? '1h' : String(args.since));
             const { globs } = parseTopics(args.topics);
-            const events = ctx.log.read(after, { globs, subject: args.subject, limit: args.limit ?? 100 }).filter((e) => visibleTo(e, caller.sessionId, ctx.liveSessions));
-            const cursor = events.length ? events[events.length - 1]!.id : after;
-            return ok(`${events.length} event(s).`, { events, cursor, lastId: ctx.log.lastId });
+            // A page bounded in bytes as well as rows; its cursor (the last id read, shown or not) continues it.
+            const page = ctx.log.read(after, { globs, subject: args.subject, limit: args.limit ?? 100, maxBytes: PAGE_BYTES });
+            const events = page.filter((e) => visibleTo(e, caller.sessionId, ctx.liveSessions));
+            const cursor = page.length ? page[page.length - 1]!.id : after;
+            const more = cursor < ctx.log.lastId;
+            return ok(`${events.length} event(s).${more ? ` More may follow: pass since=${cursor}.` : ''}`, { events, cursor, lastId: ctx.log.lastId });
           }),
       );
 

@@ -4,7 +4,7 @@ import type { PerMember } from '../members/fanout.js';
 import type { CommandOutcome } from '../members/runtime.js';
 import { ExecuteShape, FetchFilesShape, MemberName, RegisterShape, SendFilesShape, UpdateShape } from '../members/schema.js';
 import type { MembersService } from '../members/service.js';
-import type { TransferredFile } from '../members/transfer-paths.js';
+import type { TransferOutcome } from '../members/transfer-paths.js';
 import { fail, guarded, ok } from './result.js';
 
 /** One line per member for a command's summary. */
@@ -16,11 +16,14 @@ function commandLine(r: PerMember<CommandOutcome>): string {
 }
 
 /** One line per member for a transfer's summary. */
-function transferLine(r: PerMember<{ files: TransferredFile[] }>): string {
+function transferLine(r: PerMember<TransferOutcome>): string {
   if (!r.ok) return `${r.member}: ✗ ${r.error.code}: ${r.error.message}`;
   const bytes = r.files.reduce((n, f) => n + f.bytes, 0);
   const unverified = r.files.filter((f) => !f.verified).length;
-  return `${r.member}: ${r.files.length} file(s), ${bytes} bytes, ${unverified ? `${unverified} NOT verified` : 'sha256 verified'}`;
+  const links = r.skipped.filter((s) => s.reason === 'symbolic link').length;
+  const special = r.skipped.length - links;
+  const skipped = `${links ? `, ${links} symbolic link(s) skipped` : ''}${special ? `, ${special} special file(s) skipped` : ''}`;
+  return `${r.member}: ${r.files.length} file(s), ${bytes} bytes, ${unverified ? `${unverified} NOT verified` : 'sha256 verified'}${skipped}`;
 }
 
 /** A call on several members fails as a whole only when no member did anything. */
@@ -108,7 +111,8 @@ export function memberTools(server: McpServer, service: MembersService): void {
       title: 'Copy files to members',
       description:
         'Copies files or folders from this machine (absolute local paths) to members over SFTP, in parallel. A remote path ending in "/" means "into this folder". ' +
-        'Returns every file with its size and SHA-256, verified by hashing the copy on the member. "{member}" in any path is replaced by the member name.',
+        'Returns every file with its size and SHA-256, verified by hashing the copy on the member. "{member}" in any path is replaced by the member name. ' +
+        'Symbolic links inside a folder are neither followed nor recreated: they are listed in "skipped" (as are devices, sockets and pipes); a path you name is followed.',
       inputSchema: SendFilesShape,
     },
     (args) => guarded(async () => perMemberResult(await service.sendFiles(args), transferLine, 'send_files')),
@@ -120,7 +124,9 @@ export function memberTools(server: McpServer, service: MembersService): void {
       title: 'Copy files from members',
       description:
         'Copies files or folders from members to this machine over SFTP. Local paths are absolute; with several members, put "{member}" in each local path. ' +
-        'Returns every file with its size and SHA-256, verified against a hash taken on the member.',
+        'Returns every file with its size and SHA-256, verified against a hash taken on the member. ' +
+        'Symbolic links inside a folder are neither followed nor recreated: they are listed in "skipped" (as are devices, sockets and pipes); a path you name is followed. ' +
+        'A member that lists a file name that is not one plain path component ("../x", "a/b", "..") gets an unsafe_name error and nothing of that call is written.',
       inputSchema: FetchFilesShape,
     },
     (args) => guarded(async () => perMemberResult(await service.fetchFiles(args), transferLine, 'fetch_files')),

@@ -1,8 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FleetdProcess, until } from '../helpers/fleetd.js';
 import { BridgeClient, RawBridge, initializeLine } from './bridge-client.js';
-import { RESUME_HEADER as DAEMON_RESUME_HEADER } from '../../daemon/mcp/streamable-http.js';
-import { RESUME_HEADER as BRIDGE_RESUME_HEADER } from '../../bridge/mcp-http.js';
 
 describe('fleet-bridge relays MCP between stdio and fleetd', () => {
   let fleetd: FleetdProcess;
@@ -106,9 +104,5 @@ describe('fleet-bridge relays MCP between stdio and fleetd', () => {
     } finally {
       raw.kill();
     }
-  });
-
-  it('uses the same resume header name as fleetd', () => {
-    expect(BRIDGE_RESUME_HEADER).toBe(DAEMON_RESUME_HEADER);
   });
 });

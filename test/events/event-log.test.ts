@@ -228,3 +228,38 @@ describe('EventLog', () => {
 async function waitForClockPast(ms: number): Promise<void> {
   while (Date.now() <= ms) await new Promise((r) => setTimeout(r, 1));
 }
+
+describe('bounded reads and checked appends', () => {
+  it('bounds a page in bytes as well as rows, always with at least one event, and the cursor continues', async () => {
+    const log = openLog();
+    const blob = 'x'.repeat(300 * 1024);
+    const events = await Promise.all(Array.from({ length: 10 }, (_, i) => log.append({ topic: 'test.big', level: 'info', message: `b${i}`, data: { blob } })));
+    const page = log.readRows(0, { limit: 1000, maxBytes: 1024 * 1024 });
+    expect(page.map((r) => r.id)).toEqual([1, 2, 3]);
+    expect(log.readRows(0, { maxBytes: 10 }).map((r) => r.id)).toEqual([1]);
+    const ids: number[] = [];
+    for (let cursor = 0; ; ) {
+      const rows = log.readRows(cursor);
+      if (rows.length === 0) break;
+      ids.push(...rows.map((r) => r.id));
+      cursor = rows.at(-1)!.id;
+    }
+    expect(ids).toEqual(events.map((e) => e.id));
+  });
+
+  it('refuses an event nested too deep on its own, and commits the rest of its batch', async () => {
+    const log = openLog();
+    let deep: Record<string, unknown> = {};
+    for (let i = 0; i < 5000; i++) deep = { d: deep };
+    const results = await Promise.allSettled([
+      log.append({ topic: 'test.ok', level: 'info', message: 'before' }),
+      log.append({ topic: 'test.deep', level: 'info', message: 'deep', data: deep }),
+      log.append({ topic: 'test.ok', level: 'info', message: 'after' }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'bad_event', status: 400 });
+    expect(log.read(0).map((e) => e.message)).toEqual(['before', 'after']);
+    // The stored JSON keeps its field order, ts first.
+    expect(Object.keys(log.read(0)[0]!)).toEqual(['id', 'ts', 'topic', 'level', 'message']);
+  });
+});

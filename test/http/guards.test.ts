@@ -63,7 +63,19 @@ const ROUTES: [string, string][] = [
   ['GET', '/no/such/route'],
 ];
 
-function errorOf(body: string): { code: string; message: string } {
+/**
+ * The error a body carries, as { code, message }: on /mcp and /messages a JSON-RPC error
+ * (fleet's code in error.data.code), elsewhere the REST shape.
+ */
+function errorOf(body: string, path = ''): { code: string; message: string } {
+  if (/^\/(mcp|messages)\b/.test(path)) {
+    const rpc = JSON.parse(body) as { jsonrpc: string; id: unknown; error: { code: number; message: string; data: { code: string } } };
+    expect(rpc.jsonrpc, path).toBe('2.0');
+    expect(rpc.id, path).toBeNull();
+    expect(typeof rpc.error.code, path).toBe('number');
+    expect(typeof rpc.error.message, path).toBe('string');
+    return { code: rpc.error.data.code, message: rpc.error.message };
+  }
   const parsed = JSON.parse(body) as { error: { code: string; message: string } };
   expect(typeof parsed.error.code).toBe('string');
   expect(typeof parsed.error.message).toBe('string');
@@ -76,7 +88,7 @@ describe('authentication', () => {
       const res = await raw(method, path, { 'content-type': 'application/json' }, method === 'POST' ? '{"topic":"a.b","message":"m"}' : undefined);
       expect(res.status, `${method} ${path}`).toBe(401);
       expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
-      expect(errorOf(res.body)).toMatchObject({ code: 'unauthorized', message: expect.stringMatching(/missing bearer token/) });
+      expect(errorOf(res.body, path)).toMatchObject({ code: 'unauthorized', message: expect.stringMatching(/missing bearer token/) });
     }
   });
 
@@ -86,7 +98,7 @@ describe('authentication', () => {
       for (const [method, path] of ROUTES) {
         const res = await raw(method, path, { authorization: `Bearer ${presented}`, 'content-type': 'application/json' }, method === 'POST' ? '{}' : undefined);
         expect(res.status, `${method} ${path}`).toBe(401);
-        expect(errorOf(res.body).message).toMatch(/wrong bearer token/);
+        expect(errorOf(res.body, path).message).toMatch(/wrong bearer token/);
         expect(res.body).not.toContain(presented);
         expect(JSON.stringify(res.headers)).not.toContain(presented);
       }
@@ -121,7 +133,7 @@ describe('DNS rebinding guard', () => {
       for (const [method, path] of [['GET', '/status'], ['GET', '/events'], ['POST', '/events'], ['POST', '/mcp']] as const) {
         const res = await raw(method, path, { ...d.auth, host, 'content-type': 'application/json' }, method === 'POST' ? '{"topic":"a.b","message":"m"}' : undefined);
         expect(res.status, `${method} ${path} Host: ${host}`).toBe(403);
-        expect(errorOf(res.body).code).toBe('forbidden_host');
+        expect(errorOf(res.body, path).code).toBe('forbidden_host');
       }
     }
     for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`]) {

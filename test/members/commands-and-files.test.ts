@@ -122,8 +122,8 @@ describe('three sshd members at once', () => {
   });
 
   it('runs long commands (timeout_s above longCommand) on a channel of their own, stopped when the caller cancels', { timeout: 60_000 }, async () => {
-    const pidOf = async (timeout_s: number) => (await mcp.call<{ results: MemberResult[] }>('execute_command', { member: 'node-2', command: 'echo "$$"', timeout_s })).results[0]!.stdout;
-    // Pooled commands share a long-lived driver shell ($$ is its pid); each own-channel run is a new session.
+    const pidOf = async (timeout_s: number) => (await mcp.call<{ results: MemberResult[] }>('execute_command', { member: 'node-2', command: 'echo "$PPID"', timeout_s })).results[0]!.stdout;
+    // Pooled commands share a long-lived driver shell (the parent of each command's shell); each own-channel run is a new session.
     expect(await pidOf(5)).toBe(await pidOf(5));
     expect(await pidOf(LONG_TIMEOUT_S)).not.toBe(await pidOf(LONG_TIMEOUT_S));
     const long = (await mcp.call<{ results: MemberResult[] }>('execute_command', { member: 'node-2', command: 'echo out; echo err >&2; exit 4', cwd: '/tmp', timeout_s: LONG_TIMEOUT_S })).results[0]!;

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { FrameScanner, frameCommand, newMarker, shellQuote } from '../../daemon/members/framing.js';
+import { FrameScanner, frameCommand, newMarker, shellQuote, type GroupRunner } from '../../daemon/members/framing.js';
 import { CappedOutput } from '../../daemon/members/output-cap.js';
 
 /** Feeds `input` to a scanner in pieces of `size` bytes; returns what passed through and the trailer. */
@@ -39,12 +39,27 @@ describe('command framing', () => {
     const [m1, m2] = [newMarker(), newMarker()];
     const script = frameCommand({ command: 'echo out; echo err >&2; (exit 5)', cwd: '/', env: { X: "a'b" } }, m1) + frameCommand({ command: 'echo "[$X]"; pwd' }, m2);
     const stdout = execFileSync('/bin/sh', [], { input: script, cwd: '/tmp', stdio: ['pipe', 'pipe', 'ignore'] });
-    expect(scan(stdout, m1, true, 8)).toEqual({ body: 'out\n', trailer: '5', done: true });
+    expect(scan(stdout, m1, true, 8)).toEqual({ body: 'out\n', trailer: '5 clean', done: true });
     // The second command did not inherit the first one's cd or env.
-    const rest = stdout.subarray(stdout.indexOf(`${m1} 5\n`) + m1.length + 3);
-    expect(scan(rest, m2, true, 8)).toEqual({ body: '[]\n/tmp\n', trailer: '0', done: true });
+    const rest = stdout.subarray(stdout.indexOf(`${m1} 5 clean\n`) + m1.length + 9);
+    expect(scan(rest, m2, true, 8)).toEqual({ body: '[]\n/tmp\n', trailer: '0 clean', done: true });
     const stderr = execFileSync('/bin/sh', ['-c', 'exec 2>&1 1>/dev/null; sh'], { input: script, cwd: '/tmp' });
     expect(scan(stderr, m1, false, 3)).toEqual({ body: 'err\n', trailer: '', done: true });
+  });
+  it('ends a framed command when its shell exits and stops what it left running, with setsid or perl; without either the shell is reported dirty', () => {
+    for (const runner of ['setsid', 'perl', 'none'] as GroupRunner[]) {
+      const [m1, m2] = [newMarker(), newMarker()];
+      const tag = `fleet-frame-leftover-${runner}-${process.pid}`;
+      const script = frameCommand({ command: `sh -c '(sleep 1; echo LEAKED ${tag}) & echo started'` }, m1, runner, 500) + frameCommand({ command: 'sleep 1.5; echo next' }, m2, runner, 500);
+      const t0 = Date.now();
+      const stdout = execFileSync('/bin/sh', [], { input: script, stdio: ['pipe', 'pipe', 'ignore'] }).toString();
+      if (runner === 'none') {
+        expect(stdout).toContain(`${m1} 0 dirty\n`);
+        continue;
+      }
+      expect(stdout, runner).toBe(`started\n\n${m1} 0 clean\nnext\n\n${m2} 0 clean\n`);
+      expect(Date.now() - t0).toBeLessThan(2500);
+    }
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay } from '../../daemon/members/backoff.js';
+import { backoffDelay } from '../../shared/backoff.js';
 import { Liveness, type LinkFailure } from '../../daemon/members/liveness.js';
 
 const refused: LinkFailure = { reason: 'connection refused', message: 'refused' };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileTopicFilter, isReservedTopic, parseDuration, parseSince } from '../../shared/events.js';
+import { compileTopicFilter, globMatches, isReservedTopic, jsonDepth, MAX_TOPIC_GLOB_LENGTH, MAX_TOPIC_GLOBS, parseDuration, parseSince, parseTopicGlobs } from '../../shared/events.js';
 
 describe('parseSince', () => {
   const now = Date.parse('2026-03-04T05:06:07.000Z');
@@ -79,9 +79,58 @@ describe('compileTopicFilter', () => {
   });
 
   it('rejects malformed globs with a clear message', () => {
-    for (const bad of ['member.[a-z]', 'a..b', '.a', 'a.', 'a b', 'a/b', '(x)', 'x'.repeat(129)]) {
+    for (const bad of ['member.[a-z]', 'a..b', '.a', 'a.', 'a b', 'a/b', '(x)']) {
       expect(() => compileTopicFilter(bad), bad).toThrow(/bad topic glob/);
     }
+  });
+
+  it('refuses too many or too long globs, naming the limit', () => {
+    const many = Array.from({ length: MAX_TOPIC_GLOBS + 1 }, (_, i) => `t${i}.*`);
+    expect(() => compileTopicFilter(many)).toThrow(new RegExp(`too many topic globs \\(${MAX_TOPIC_GLOBS + 1}\\): give at most ${MAX_TOPIC_GLOBS}`));
+    expect(() => compileTopicFilter(many.slice(0, MAX_TOPIC_GLOBS).join(','))).not.toThrow();
+    expect(() => compileTopicFilter('x'.repeat(MAX_TOPIC_GLOB_LENGTH + 1))).toThrow(new RegExp(`at most ${MAX_TOPIC_GLOB_LENGTH} are accepted`));
+    expect(() => compileTopicFilter('x'.repeat(MAX_TOPIC_GLOB_LENGTH))).not.toThrow();
+  });
+
+  it('collapses runs of * and drops duplicate globs', () => {
+    expect(parseTopicGlobs(['a.**.b,a.**.b', '***'])).toEqual(['a.*.b', '*']);
+  });
+
+  it('matches a pathological glob against a long topic quickly and correctly (no backtracking blow-up)', () => {
+    const glob = '*a*a*a*a*a*a*a*a*a*b';
+    const f = compileTopicFilter(glob)!;
+    const miss = 'a'.repeat(128);
+    const hit = `${'a'.repeat(127)}b`;
+    const started = performance.now();
+    for (let i = 0; i < 100; i++) {
+      expect(f(miss)).toBe(false);
+      expect(f(hit)).toBe(true);
+    }
+    // The backtracking regex took about 10 s for one 40-character topic; this is generous.
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
+  it('agrees with a reference regex on many random globs and topics', () => {
+    let seed = 17;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const pick = (alphabet: string, len: number) => Array.from({ length: len }, () => alphabet[rnd(alphabet.length)]).join('');
+    for (let i = 0; i < 5000; i++) {
+      const glob = pick('ab.*', 1 + rnd(8));
+      const topic = pick('ab.', rnd(10));
+      const re = new RegExp(`^${glob.replace(/\./g, '\\.').replace(/\*/g, '.*')}$`);
+      expect(globMatches(glob, topic), `${glob} ~ ${topic}`).toBe(re.test(topic));
+    }
+  });
+});
+
+describe('jsonDepth', () => {
+  it('counts nesting of objects and arrays, and stops counting past the limit', () => {
+    expect(jsonDepth(1)).toBe(0);
+    expect(jsonDepth({})).toBe(1);
+    expect(jsonDepth({ a: [{ b: 1 }] })).toBe(3);
+    let deep: unknown = {};
+    for (let i = 0; i < 100_000; i++) deep = { d: deep };
+    expect(jsonDepth(deep, 64)).toBe(65);
   });
 });
 
@@ -108,5 +157,9 @@ describe('isReservedTopic', () => {
   it('reserves fleetd namespaces whole and leaves others free', () => {
     for (const t of ['member.online', 'task.x', 'credential.stored', 'ci.status', 'file.changed', 'fleet.gap', 'fleet', 'member']) expect(isReservedTopic(t), t).toBe(true);
     for (const t of ['deploy.finished', 'members.x', 'fleetwide.x', 'tasks']) expect(isReservedTopic(t), t).toBe(false);
+  });
+
+  it('reserves them in any letter case', () => {
+    for (const t of ['FLEET.x', 'Member.online', 'TASK', 'Ci.Status', 'fIlE.changed']) expect(isReservedTopic(t), t).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { FleetError } from '../../errors.js';
+import { deny } from './deny.js';
 
 // Hashing first gives equal lengths, so the comparison is constant-time whatever was sent.
 function sha256(s: string): Buffer {
@@ -14,7 +15,7 @@ export function bearerOf(header: string | undefined): string | undefined {
 }
 
 /**
- * Requires `Authorization: Bearer <token>`; answers 401 otherwise. The presented value is
+ * Requires `Authorization: Bearer <token>`; answers 401 otherwise (JSON-RPC shaped on MCP routes). The presented value is
  * never echoed back or logged.
  */
 export function bearerAuth(token: string): MiddlewareHandler {
@@ -22,9 +23,9 @@ export function bearerAuth(token: string): MiddlewareHandler {
   return async (c, next) => {
     const presented = bearerOf(c.req.header('authorization'));
     if (presented === undefined || !timingSafeEqual(sha256(presented), tokenHash)) {
-      c.header('WWW-Authenticate', 'Bearer realm="fleetd"');
       const why = presented === undefined ? 'missing bearer token' : 'wrong bearer token';
-      throw new FleetError('unauthorized', `${why}: send "Authorization: Bearer <token>" with the token from FLEET_HOME/token (or FLEET_TOKEN)`, 401);
+      const error = new FleetError('unauthorized', `${why}: send "Authorization: Bearer <token>" with the token from FLEET_HOME/token (or FLEET_TOKEN)`, 401);
+      return deny(c, error, { 'WWW-Authenticate': 'Bearer realm="fleetd"' });
     }
     await next();
   };

@@ -1,9 +1,10 @@
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { FleetError } from '../../errors.js';
+import { deny } from './deny.js';
 
 /**
- * Caps request bodies at `maxBytes` (declared or streamed); larger ones get 413.
+ * Caps request bodies at `maxBytes` (declared or streamed); larger ones get 413 (JSON-RPC shaped on MCP routes).
  *
  * Requests without a body and bodies with a declared Content-Length are checked without
  * touching the body stream: Node's parser never delivers more than the declared length, and
@@ -19,8 +20,7 @@ export function limitBody(maxBytes: number): MiddlewareHandler {
   const streamed = bodyLimit({
     maxSize: maxBytes,
     onError: (c) => {
-      c.header('Connection', 'close');
-      throw tooLarge();
+      return deny(c, tooLarge(), { Connection: 'close' });
     },
   });
   return async (c, next) => {
@@ -28,7 +28,7 @@ export function limitBody(maxBytes: number): MiddlewareHandler {
     if (c.req.header('transfer-encoding') === undefined) {
       const declared = c.req.header('content-length');
       if (declared === undefined || /^\d+$/.test(declared)) {
-        if (Number(declared ?? 0) > maxBytes) throw tooLarge();
+        if (Number(declared ?? 0) > maxBytes) return deny(c, tooLarge());
         return next();
       }
     }

@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { FleetError } from '../../errors.js';
+import { deny } from './deny.js';
 
 const LOOPBACK_NAME = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
 
@@ -19,7 +20,7 @@ export function isLoopbackHost(hostHeader: string, extra: ReadonlySet<string> = 
 
 /**
  * Refuses requests whose Host is not a loopback name, or whose Origin is not a loopback
- * origin, with 403: a web page on another site that rebinds its DNS name to 127.0.0.1
+ * origin, with 403 (JSON-RPC shaped on MCP routes): a web page on another site that rebinds its DNS name to 127.0.0.1
  * still sends its own name in Host and Origin.
  */
 export function hostGuard(extraHosts: string[] = []): MiddlewareHandler {
@@ -27,7 +28,7 @@ export function hostGuard(extraHosts: string[] = []): MiddlewareHandler {
   return async (c, next) => {
     const host = c.req.header('host');
     if (!host || !isLoopbackHost(host, extra)) {
-      throw new FleetError('forbidden_host', `Host "${(host ?? '').slice(0, 100)}" is not allowed: fleetd answers only to localhost, 127.0.0.1 or [::1]`, 403);
+      return deny(c, new FleetError('forbidden_host', `Host "${(host ?? '').slice(0, 100)}" is not allowed: fleetd answers only to localhost, 127.0.0.1 or [::1]`, 403));
     }
     const origin = c.req.header('origin');
     if (origin !== undefined && origin !== 'null') {
@@ -38,9 +39,9 @@ export function hostGuard(extraHosts: string[] = []): MiddlewareHandler {
       } catch {
         ok = false;
       }
-      if (!ok) throw new FleetError('forbidden_origin', `Origin "${origin.slice(0, 100)}" is not allowed: only pages served from this machine may call fleetd`, 403);
+      if (!ok) return deny(c, new FleetError('forbidden_origin', `Origin "${origin.slice(0, 100)}" is not allowed: only pages served from this machine may call fleetd`, 403));
     } else if (origin === 'null') {
-      throw new FleetError('forbidden_origin', 'Origin "null" is not allowed: only pages served from this machine may call fleetd', 403);
+      return deny(c, new FleetError('forbidden_origin', 'Origin "null" is not allowed: only pages served from this machine may call fleetd', 403));
     }
     await next();
   };

@@ -6,7 +6,8 @@ import { LEVELS, TOPIC_PATTERN } from '../../../shared/events.js';
 import { assertCustomTopic, parseTopics, resolveCursor } from '../../events/query.js';
 import { FleetError } from '../../errors.js';
 import { EventFeed } from '../../events/event-feed.js';
-import type { AppDeps } from '../app.js';
+import { PAGE_BYTES } from '../../events/event-log.js';
+import type { AppDeps } from '../mount.js';
 import { bodyText } from '../read-body.js';
 import { serveSse } from '../sse-stream.js';
 
@@ -39,7 +40,8 @@ export function eventRoutes(deps: AppDeps): Hono {
       if (!/^\d+$/.test(limitRaw) || Number(limitRaw) < 1 || Number(limitRaw) > 10_000) {
         throw new FleetError('bad_limit', `bad limit "${limitRaw.slice(0, 20)}": use a whole number from 1 to 10000`);
       }
-      const events = deps.ctx.log.read(after, { globs, limit: Number(limitRaw) });
+      // Bounded in bytes as well as rows; the cursor lets the reader ask for the next page.
+      const events = deps.ctx.log.read(after, { globs, limit: Number(limitRaw), maxBytes: PAGE_BYTES });
       return c.json({ events, cursor: events.length ? events[events.length - 1]!.id : after, lastId: deps.ctx.log.lastId });
     }
     const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { VERSION } from '../../../shared/version.js';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../mount.js';
 
 /** GET /health: liveness without auth; nothing here is secret. */
 export function healthRoute(deps: AppDeps): Hono {

@@ -1,0 +1,64 @@
+/** One step of fleet.db's schema; `version` is what `PRAGMA user_version` says once it ran. */
+export interface Migration {
+  version: number;
+  /** What it adds, for the error when it fails. */
+  name: string;
+  sql: string;
+}
+
+/**
+ * Every schema change of fleet.db, oldest first, numbered 1, 2, 3... and never edited once
+ * released: a change is a new migration at the end. Homes made before migrations existed
+ * have these tables but user_version 0, so migration 1 only creates what is missing.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'event log, members, member host keys, MCP session messages',
+    sql: `
+      CREATE TABLE IF NOT EXISTS events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts_ms INTEGER NOT NULL,
+        topic TEXT NOT NULL,
+        subject TEXT,
+        session TEXT,
+        body TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS events_ts ON events(ts_ms);
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+      CREATE TABLE IF NOT EXISTS members (
+        name TEXT PRIMARY KEY COLLATE NOCASE,
+        kind TEXT NOT NULL,
+        host TEXT,
+        port INTEGER,
+        user TEXT,
+        identity_file TEXT,
+        use_agent INTEGER NOT NULL DEFAULT 0,
+        description TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        state TEXT,
+        state_reason TEXT,
+        state_since TEXT
+      );
+      CREATE TABLE IF NOT EXISTS member_host_keys (
+        member TEXT PRIMARY KEY COLLATE NOCASE,
+        key_b64 TEXT,
+        key_type TEXT,
+        trusted_at TEXT,
+        offered_b64 TEXT,
+        offered_type TEXT,
+        offered_at TEXT
+      );
+
+      CREATE TABLE IF NOT EXISTS mcp_messages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        session TEXT NOT NULL,
+        stream TEXT NOT NULL,
+        message TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS mcp_messages_session ON mcp_messages(session, stream, id);
+    `,
+  },
+];
