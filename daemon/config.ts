@@ -99,6 +99,11 @@ export const ConfigSchema = z
       .strict()
       .default({ sessionIdle: 30 * 60_000, maxUnreadBytes: 8 * 1024 * 1024, slowClientTimeout: 5000, sessionBacklog: 10_000, maxSessions: 1000 }),
     members: MembersConfigSchema.prefault({}),
+    // Credentials: how long before a TTL runs out credential.expiring is sent, and how long a one-time entry page works.
+    credentials: z
+      .object({ expiryWarning: duration(1000).prefault(600), pageCodeTtl: duration(1000).prefault(300) })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

@@ -6,6 +6,7 @@ import type { FleetContext, FleetPart } from './context.js';
 import { EventBus } from './events/event-bus.js';
 import { openFleetDb } from './db/open.js';
 import { EventLog } from './events/event-log.js';
+import { Redactor } from './credentials/redactor.js';
 import { assertHomeIsPrivate } from './home-check.js';
 import { HomeLock } from './lock.js';
 import { PART_FACTORIES } from './parts.js';
@@ -52,7 +53,8 @@ export async function openCore(home: string, opts: CoreOptions = {}): Promise<Co
   try {
     const token = loadOrCreateToken(paths);
     db = openFleetDb(paths.db);
-    log = new EventLog(db, { maxEvents: config.retention.maxEvents, maxAgeMs: config.retention.maxAge });
+    const redactor = new Redactor();
+    log = new EventLog(db, { maxEvents: config.retention.maxEvents, maxAgeMs: config.retention.maxAge }, (e) => redactor.redactDeep(e));
     const eventLog = log;
     const bus = new EventBus();
     eventLog.onCommit((event, row) => bus.publish({ event, row }));
@@ -73,6 +75,7 @@ export async function openCore(home: string, opts: CoreOptions = {}): Promise<Co
       startedAt: Date.now(),
       url: () => '',
       liveSessions: new Set(),
+      redactor,
       status: () => ({
         name: 'fleetd',
         version: VERSION,

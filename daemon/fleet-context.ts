@@ -3,6 +3,7 @@ import type { HomePaths } from '../shared/home.js';
 import type { Config } from './config.js';
 import type { EventBus } from './events/event-bus.js';
 import type { EventLog } from './events/event-log.js';
+import type { Redactor } from './credentials/redactor.js';
 
 /** Deeply read-only: configuration is resolved once, before any part exists, and never patched. */
 export type Frozen<T> = T extends (...args: never[]) => unknown ? T : T extends object ? { readonly [K in keyof T]: Frozen<T[K]> } : T;
@@ -23,4 +24,6 @@ export interface FleetContext {
   status: () => Record<string, unknown>;
   /** Ids of the MCP sessions alive now, kept by the MCP layer (task events fall back to all when theirs is gone). */
   liveSessions: Set<string>;
+  /** Secret values known to the credentials part; whatever fleetd writes or sends goes through it. */
+  redactor: Redactor;
 }

@@ -41,6 +41,13 @@ export type ErrorCode =
   | 'shell_exited'
   | 'transfer_failed'
   | 'unsafe_name'
+  // credentials
+  | 'bad_credential'
+  | 'unknown_credential'
+  | 'credential_not_stored'
+  | 'credential_out_of_scope'
+  | 'credential_unreadable'
+  | 'bad_code'
   // the daemon and its home
   | 'already_running'
   | 'unsafe_home'

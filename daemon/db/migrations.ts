@@ -61,4 +61,25 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX IF NOT EXISTS mcp_messages_session ON mcp_messages(session, stream, id);
     `,
   },
+  {
+    version: 2,
+    name: 'credentials (metadata, encrypted values, TTL timer state)',
+    sql: `
+      CREATE TABLE credentials (
+        name TEXT PRIMARY KEY,
+        description TEXT,
+        members TEXT,
+        ttl_ms INTEGER,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        stored_at TEXT,
+        expires_at INTEGER,
+        ciphertext BLOB,
+        iv BLOB,
+        tag BLOB,
+        warned INTEGER NOT NULL DEFAULT 0,
+        expired INTEGER NOT NULL DEFAULT 0
+      );
+    `,
+  },
 ];

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { FleetEvent, NewEvent } from '../../shared/events.js';
 import { openFleetDb } from '../db/open.js';
+import { FleetError } from '../errors.js';
 import { GroupCommitter } from './group-commit.js';
 import { serializeEvent, type PreparedEvent } from './prepare-event.js';
 
@@ -34,6 +35,14 @@ export interface RetentionPolicy {
 
 type Listener = (event: FleetEvent, row: LogRow) => void;
 
+/** An append waiting for its tick's transaction, with a write that must commit together with it. */
+interface Pending extends PreparedEvent {
+  alsoWrite?: () => void;
+}
+
+/** Rewrites an event before it is stored (secret values out of every string). */
+export type EventScrubber = (e: NewEvent) => NewEvent;
+
 interface Committed {
   event: FleetEvent;
   row: LogRow;
@@ -46,7 +55,7 @@ interface Committed {
  */
 export class EventLog {
   readonly db: Database.Database;
-  private readonly writer: GroupCommitter<PreparedEvent, Committed>;
+  private readonly writer: GroupCommitter<Pending, Committed>;
   private listeners = new Set<Listener>();
   private lastIdValue: number;
   private firstIdValue: number;
@@ -62,6 +71,7 @@ export class EventLog {
   constructor(
     db: Database.Database | string,
     private readonly retention: RetentionPolicy = { maxEvents: 1_000_000, maxAgeMs: 30 * 86_400_000 },
+    private readonly scrub: EventScrubber = (e) => e,
   ) {
     this.ownsDb = typeof db === 'string';
     this.db = typeof db === 'string' ? openFleetDb(db) : db;
@@ -93,13 +103,28 @@ export class EventLog {
    * serialisable) is refused alone with a `bad_event` error and never fails its batch.
    */
   append(input: NewEvent): Promise<FleetEvent> {
+    return this.submit(input);
+  }
+
+  /**
+   * Adds an event and runs `alsoWrite` (SQL on this database) in the same transaction, so a
+   * state change and the event announcing it commit together or not at all (e.g. a timer's
+   * fired mark). `alsoWrite` must not throw: a throw fails the whole tick's batch.
+   */
+  appendWith(input: NewEvent, alsoWrite: () => void): Promise<FleetEvent> {
+    return this.submit(input, alsoWrite);
+  }
+
+  /** Scrubs secrets out, checks and serialises, then queues for the next group commit. */
+  private submit(input: NewEvent, alsoWrite?: () => void): Promise<FleetEvent> {
     let prepared: PreparedEvent;
     try {
-      prepared = serializeEvent(input);
+      prepared = serializeEvent(this.scrub(input));
     } catch (e) {
-      return Promise.reject(e as Error);
+      // The scrubber walks data before serializeEvent bounds its depth: a stack overflow there is bad input too.
+      return Promise.reject(e instanceof FleetError ? e : new FleetError('bad_event', `bad event: it cannot be stored (${(e as Error).message})`));
     }
-    return this.writer.submit(prepared).then((c) => c.event);
+    return this.writer.submit({ ...prepared, alsoWrite }).then((c) => c.event);
   }
 
   /** Commits every pending append now. */
@@ -107,7 +132,8 @@ export class EventLog {
     this.writer.flush();
   }
 
-  private writeOne({ input, rest }: PreparedEvent): Committed {
+  private writeOne({ input, rest, alsoWrite }: Pending): Committed {
+    alsoWrite?.();
     const ms = Date.now();
     const ts = new Date(ms).toISOString();
     // `rest` is the event's JSON without ts, serialised before queueing; ts goes first, as it always did.

@@ -9,6 +9,7 @@ import { resolveHome } from '../../shared/home.js';
 import { VERSION } from '../../shared/version.js';
 import { eventsCommand } from './events.js';
 import { membersCommand } from './members.js';
+import { secretCommand } from './secret.js';
 import { MAX_LIMIT, cliWords, limitArg, sinceArg } from './words.js';
 
 type Global = { home?: string; url?: string; 'token-file'?: string };
@@ -105,7 +106,8 @@ await yargs(hideBin(process.argv))
       }),
   )
   .command(membersCommand(clientOf, run))
-  .demandCommand(1, 'name a command: events, publish, status or members')
+  .command(secretCommand(clientOf, run))
+  .demandCommand(1, 'name a command: events, publish, status, members or secret')
   .strict()
   .version(VERSION)
   .help()

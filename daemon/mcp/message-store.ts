@@ -43,6 +43,8 @@ export class McpMessageStore {
   constructor(
     path: string,
     private readonly perSessionCap = 10_000,
+    /** Takes secret values out of a message before it reaches disk (tool results are kept for resumption). */
+    private readonly scrub: (m: JSONRPCMessage) => JSONRPCMessage = (m) => m,
   ) {
     const db = (this.db = new Database(path));
     db.pragma('journal_mode = WAL');
@@ -67,7 +69,7 @@ export class McpMessageStore {
    * working (initialize, read-only tools, pushes) while fleet.db cannot grow.
    */
   store(session: string, stream: string, message: JSONRPCMessage | undefined): Promise<number> {
-    const row: Row = { id: this.nextId++, session, stream, text: message === undefined || Object.keys(message).length === 0 ? '' : JSON.stringify(message) };
+    const row: Row = { id: this.nextId++, session, stream, text: message === undefined || Object.keys(message).length === 0 ? '' : JSON.stringify(this.scrub(message)) };
     return this.writer.submit(row).catch((e: unknown) => {
       if (!isStorageFailure(e)) throw e;
       this.keepUnsaved(row);

@@ -14,7 +14,7 @@ export class McpService {
   private readonly store: McpMessageStore;
 
   constructor(ctx: FleetContext, parts: FleetPart[]) {
-    const store = (this.store = new McpMessageStore(ctx.paths.db, ctx.config.mcp.sessionBacklog));
+    const store = (this.store = new McpMessageStore(ctx.paths.db, ctx.config.mcp.sessionBacklog, (m) => ctx.redactor.redactDeep(m)));
     this.sessions = new SessionTable(ctx, store, ctx.config.mcp.sessionIdle, ctx.config.mcp.maxSessions);
     this.streamable = new StreamableHttpEndpoint(ctx, parts, this.sessions, store);
     this.legacy = new LegacySseEndpoint(ctx, parts, this.sessions);

@@ -11,8 +11,8 @@ declare module '../services.js' {
 }
 
 /** The members feature: registry, pooled SSH connections, liveness events, tools and routes. */
-export function membersPart({ ctx }: PartDeps): FleetPart {
-  const service = new MembersService(ctx);
+export function membersPart({ ctx, services }: PartDeps): FleetPart {
+  const service = new MembersService(ctx, services.has('credentials') ? services.get('credentials') : undefined);
   return {
     name: 'members',
     provides: { members: service },

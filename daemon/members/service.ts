@@ -25,7 +25,11 @@ export class MembersService {
   readonly pool: MemberPool;
   readonly settings: MemberSettings;
 
-  constructor(private readonly ctx: FleetContext) {
+  constructor(
+    private readonly ctx: FleetContext,
+    /** Fills `{{secure.NAME}}` for one member (the credentials part), when it is built. */
+    private readonly secrets?: { expand(text: string, member: string): string },
+  ) {
     this.registry = new MemberRegistry(ctx.db);
     this.hostKeys = new HostKeyStore(ctx.db);
     this.settings = memberSettings(ctx.config.members);
@@ -174,7 +178,13 @@ export class MembersService {
     const names = resolveTargets(this.registry, input);
     const timeoutMs = input.timeout_s !== undefined ? Math.round(input.timeout_s * 1000) : this.settings.commandTimeoutMs;
     const spec = { command: input.command, ...(input.cwd ? { cwd: input.cwd } : {}), ...(input.env ? { env: input.env } : {}) };
-    return fanOut(names, (n) => this.runtime(n).run(spec, { timeoutMs, signal }));
+    // Secrets are filled in per member (each has its own scope) and redacted from everything that comes back.
+    const forMember = (n: string) => {
+      const expand = this.secrets ? (t: string) => this.secrets!.expand(t, n) : (t: string) => t;
+      return { ...spec, command: expand(spec.command), ...(spec.env ? { env: Object.fromEntries(Object.entries(spec.env).map(([k, v]) => [k, expand(v)])) } : {}) };
+    };
+    const results = await fanOut(names, async (n) => this.runtime(n).run(forMember(n), { timeoutMs, signal }));
+    return this.ctx.redactor.redactDeep(results);
   }
 
   /** send_files: local files/folders to every target, with sizes and checksums. */
