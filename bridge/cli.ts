@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { readTokenFile } from '../shared/client.js';
 import { parseDuration } from '../shared/events.js';
 import { resolveHome } from '../shared/home.js';
 import { VERSION } from '../shared/version.js';
@@ -62,6 +63,14 @@ export async function parseCli(argv: string[]): Promise<BridgeOptions | undefine
   }
   const wait = parseDuration(String(values['wait-timeout'] ?? DEFAULT_WAIT));
   if (wait === undefined) return explain(argv, `--wait-timeout "${values['wait-timeout']}" is not a duration: use seconds (30) or a duration such as 90s or 2m`);
+  if (values['token-file'] !== undefined) {
+    // Read once now so a wrong path fails at start, naming the file, not at the first request.
+    try {
+      readTokenFile(String(values['token-file']));
+    } catch (e) {
+      return explain(argv, (e as Error).message);
+    }
+  }
   return {
     home: resolveHome(values.home as string | undefined),
     url: values.url as string | undefined,

@@ -7,6 +7,7 @@ import { EventBus } from './events/event-bus.js';
 import { openFleetDb } from './db/open.js';
 import { EventLog } from './events/event-log.js';
 import { Redactor } from './credentials/redactor.js';
+import { assertHomeIsPrivate } from './home-check.js';
 import { HomeLock } from './lock.js';
 import { PART_FACTORIES } from './parts.js';
 import { ServiceRegistry } from './services.js';
@@ -40,6 +41,7 @@ export interface CoreOptions {
 /** Opens a home for one daemon: resolves its settings, takes its lock, opens fleet.db and starts every part. */
 export async function openCore(home: string, opts: CoreOptions = {}): Promise<Core> {
   const paths = homePaths(home);
+  assertHomeIsPrivate(paths);
   ensurePrivateDir(paths.home);
   const config = resolveConfig({ flags: opts.flags, env: process.env, file: readConfigFile(paths.config), source: paths.config });
   opts.vetConfig?.(config);

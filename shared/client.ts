@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Backoff } from './backoff.js';
 import type { FleetEvent } from './events.js';
 import type { ErrorBody } from './protocol.js';
@@ -20,6 +21,8 @@ export class ClientError extends Error {
 export interface Endpoint {
   url: string;
   token: string;
+  /** Where the url came from when it was given (`--url`, `FLEET_URL`), for error messages. */
+  given?: string;
 }
 
 /** How to find the daemon: explicit url/token, else FLEET_HOME's server.json and token. */
@@ -37,15 +40,30 @@ export function notRunningHint(home: string): string {
 
 /** Finds the running daemon's url and token, or throws `not_running` with what to do. */
 export function discover(opts: DiscoverOptions): Endpoint {
-  const token = readToken(opts.home, opts.tokenFile);
-  let url = opts.url ?? process.env.FLEET_URL;
+  const token = opts.tokenFile !== undefined ? readTokenFile(opts.tokenFile) : readToken(opts.home);
+  const given = opts.url ? '--url' : process.env.FLEET_URL ? 'FLEET_URL' : undefined;
+  let url = opts.url || process.env.FLEET_URL;
   if (!url) {
     const info = readServerInfo(opts.home);
     if (!info || !isProcessAlive(info.pid)) throw new ClientError(`fleetd is not running on ${opts.home}; ${notRunningHint(opts.home)}`, 'not_running');
     url = info.url;
   }
   if (!token) throw new ClientError(`no token: ${opts.home}/token is missing and FLEET_TOKEN is not set`, 'no_token');
-  return { url: url.replace(/\/+$/, ''), token };
+  return { url: url.replace(/\/+$/, ''), token, ...(given ? { given } : {}) };
+}
+
+/** Reads `--token-file`; every failure names that file and says what is wrong with it. */
+export function readTokenFile(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8').trim();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (code ?? (e as Error).message);
+    throw new ClientError(`cannot read the token file ${file} (--token-file): ${why}`, 'bad_token_file');
+  }
+  if (!text) throw new ClientError(`the token file ${file} (--token-file) is empty; it should hold the bearer token from FLEET_HOME/token`, 'bad_token_file');
+  return text;
 }
 
 /** A small HTTP client for fleetd's own (non-MCP) routes. */
@@ -57,7 +75,7 @@ export class DaemonClient {
 
   /** Sends a request and returns the parsed JSON answer; daemon errors become ClientError. */
   async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
-    const { url, token } = this.endpoint();
+    const { url, token, given } = this.endpoint();
     let res: Response;
     try {
       res = await fetch(`${url}${path}`, {
@@ -66,7 +84,8 @@ export class DaemonClient {
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (e) {
-      throw new ClientError(`fleetd is not reachable at ${url} (${causeOf(e)}); ${notRunningHint(this.home)}`, 'not_running');
+      const hint = given ? `check ${given}, or start fleetd there` : notRunningHint(this.home);
+      throw new ClientError(`fleetd is not reachable at ${url} (${causeOf(e)}); ${hint}`, 'not_running');
     }
     const text = await res.text();
     let json: unknown;

@@ -56,6 +56,7 @@ export type ErrorCode =
   | 'task_stop_failed'
   // the daemon and its home
   | 'already_running'
+  | 'unsafe_home'
   | 'lock_failed'
   | 'bad_config'
   | 'bad_database'

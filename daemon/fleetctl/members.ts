@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
+import { cliWords } from './words.js';
+import { portArg } from '../../shared/cli-usage.js';
 import type { DaemonClient } from '../../shared/client.js';
 import type { MemberView } from '../../shared/protocol.js';
 
@@ -43,12 +45,12 @@ function details(m: Record<string, unknown>): string {
 
 const sshOptions = (y: Argv<Global>) =>
   y
-    .option('host', { type: 'string', describe: 'SSH host name or IP' })
-    .option('port', { type: 'number', describe: 'SSH port (default 22)' })
-    .option('user', { type: 'string', describe: 'login user (default: the user fleetd runs as)' })
-    .option('identity-file', { alias: 'i', type: 'string', describe: 'private key file (its path is stored, never its contents)' })
+    .option('host', { type: 'string', requiresArg: true, describe: 'SSH host name or IP' })
+    .option('port', { type: 'string', requiresArg: true, describe: 'SSH port (default 22)' })
+    .option('user', { type: 'string', requiresArg: true, describe: 'login user (default: the user fleetd runs as)' })
+    .option('identity-file', { alias: 'i', type: 'string', requiresArg: true, describe: 'private key file (its path is stored, never its contents)' })
     .option('agent', { type: 'boolean', describe: 'authenticate with ssh-agent (SSH_AUTH_SOCK of fleetd)' })
-    .option('description', { type: 'string' })
+    .option('description', { type: 'string', requiresArg: true })
     .option('json', { type: 'boolean', default: false });
 
 /** `fleetctl members list|add|update|remove|show`, over the daemon's /members routes. */
@@ -80,7 +82,7 @@ export function membersCommand(clientOf: ClientOf, run: Run): CommandModule<Glob
                 name: argv.name,
                 ...(argv.local ? { kind: 'local' } : {}),
                 host: argv.host,
-                port: argv.port,
+                port: portArg('--port', argv.port, 1),
                 user: argv.user,
                 identity_file: absolute(argv['identity-file']),
                 use_agent: argv.agent,
@@ -99,7 +101,7 @@ export function membersCommand(clientOf: ClientOf, run: Run): CommandModule<Glob
             run(async () => {
               const body = {
                 host: argv.host,
-                port: argv.port,
+                port: portArg('--port', argv.port, 1),
                 user: argv.user,
                 identity_file: absolute(argv['identity-file']),
                 use_agent: argv.agent,
@@ -109,7 +111,7 @@ export function membersCommand(clientOf: ClientOf, run: Run): CommandModule<Glob
               const r = await clientOf(argv).request<{ member: MemberView; changed: string[]; notes: string[] }>('PATCH', `/members/${encodeURIComponent(String(argv.name))}`, body);
               if (argv.json) return out(JSON.stringify(r));
               out(`${r.member.name}: ${r.changed.length ? `changed ${r.changed.join(', ')}` : 'nothing changed'}; ${stateText(r.member)}`);
-              for (const n of r.notes) out(`  ${n}`);
+              for (const n of r.notes) out(`  ${cliWords(n)}`);
             }),
         )
         .command(

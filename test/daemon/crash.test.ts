@@ -74,14 +74,14 @@ describe('fleetd under kill -9', () => {
       stop = true;
       await Promise.all(loops);
 
-      // kill -9 leaves its lock and server.json behind, naming a dead pid.
-      const lock = JSON.parse(readFileSync(join(d.home, 'fleetd.lock'), 'utf8')) as { pid: number };
-      expect(lock.pid).toBe(pid);
+      // kill -9 leaves its owner note and server.json behind, naming a dead pid (the kernel dropped the lock).
+      const owner = JSON.parse(readFileSync(join(d.home, 'fleetd.owner'), 'utf8')) as { pid: number };
+      expect(owner.pid).toBe(pid);
       expect(existsSync(join(d.home, 'server.json'))).toBe(true);
 
-      // Restart on the same home: the stale lock is taken over.
+      // Restart on the same home: nothing stale blocks it.
       await d.start();
-      expect((JSON.parse(readFileSync(join(d.home, 'fleetd.lock'), 'utf8')) as { pid: number }).pid).toBe(d.proc.pid);
+      expect((JSON.parse(readFileSync(join(d.home, 'fleetd.owner'), 'utf8')) as { pid: number }).pid).toBe(d.proc.pid);
       const events = await readAll(d);
       const ids = events.map((e) => e.id);
       for (let i = 1; i < ids.length; i++) expect(ids[i]).toBeGreaterThan(ids[i - 1]!);
@@ -160,7 +160,7 @@ describe('fleetd home and lifecycle', () => {
     const token = d.token;
     expect(await d.stop()).toBe(0);
     expect(existsSync(serverJson)).toBe(false);
-    expect(existsSync(join(home, 'fleetd.lock'))).toBe(false);
+    expect(existsSync(join(home, 'fleetd.owner'))).toBe(false); // the lock file stays: only its kernel lock is dropped
 
     await d.start();
     expect(d.token).toBe(token); // the token is made once
