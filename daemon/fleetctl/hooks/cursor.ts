@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { closeSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensurePrivateDir, writePrivateFile } from '../../../shared/home.js';
@@ -15,7 +14,17 @@ const STALE_LOCK_MS = 15_000;
 export function sessionFileName(sessionId: string): string {
   const safe = sessionId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 100);
   if (safe === sessionId) return safe;
-  return `${safe}.${createHash('sha256').update(sessionId).digest('hex').slice(0, 16)}`;
+  return `${safe}.${fnv1a(sessionId, 0x811c9dc5)}${fnv1a(sessionId, 0x01000193)}`;
+}
+
+/** 32-bit FNV-1a as 8 hex digits (node:crypto would add its load time to every hook). */
+function fnv1a(text: string, seed: number): string {
+  let h = seed >>> 0;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
 }
 
 /**

@@ -1,5 +1,5 @@
 import { request, type IncomingMessage } from 'node:http';
-import { readTokenFile } from '../../../shared/client.js';
+import { readFileSync } from 'node:fs';
 import { isProcessAlive, readServerInfo, readToken } from '../../../shared/discovery.js';
 
 /** Where the daemon is and the token to show it. */
@@ -28,7 +28,7 @@ export function findDaemon(home: string, opts: { url?: string; tokenFile?: strin
     if (!isProcessAlive(info.pid)) return `fleetd is not running on ${home} (pid ${info.pid} is gone)`;
     url = info.url;
   }
-  const token = opts.tokenFile !== undefined ? readTokenFile(opts.tokenFile) : readToken(home);
+  const token = opts.tokenFile !== undefined ? readFileSync(opts.tokenFile, 'utf8').trim() : readToken(home);
   if (!token) return `no token: ${home}/token is missing and FLEET_TOKEN is not set`;
   return { url: url.replace(/\/+$/, ''), token };
 }

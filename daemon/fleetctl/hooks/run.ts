@@ -7,17 +7,14 @@ import type { HookContext, HookOutput } from './context.js';
 import { SessionCursor } from './cursor.js';
 import { findDaemon } from './daemon-http.js';
 import { hookLog } from './log.js';
-import { postToolHook } from './post-tool.js';
-import { promptHook } from './prompt.js';
-import { sessionStartHook } from './session-start.js';
 import { readHookInput } from './stdin.js';
-import { stopHook } from './stop.js';
 
-const HOOKS: Record<HookName, (ctx: HookContext) => Promise<HookOutput>> = {
-  'session-start': sessionStartHook,
-  prompt: promptHook,
-  'post-tool': postToolHook,
-  stop: stopHook,
+/** Each hook's module, loaded alone: every module costs a hook start-up time. */
+const HOOKS: Record<HookName, () => Promise<(ctx: HookContext) => Promise<HookOutput>>> = {
+  'session-start': async () => (await import('./session-start.js')).sessionStartHook,
+  prompt: async () => (await import('./prompt.js')).promptHook,
+  'post-tool': async () => (await import('./post-tool.js')).postToolHook,
+  stop: async () => (await import('./stop.js')).stopHook,
 };
 
 /** How long a hook other than Stop may take before it gives up silently (Claude Code's own timeout is longer). */
@@ -74,7 +71,8 @@ export async function runHook(inv: HookInvocation): Promise<void> {
       log(endpoint);
       return finish(undefined);
     }
-    const out = await HOOKS[inv.name]({ input, endpoint, config, cursor: new SessionCursor(home, input.session_id), log, signal: giveUp.signal });
+    const hook = await HOOKS[inv.name]();
+    const out = await hook({ input, endpoint, config, cursor: new SessionCursor(home, input.session_id), log, signal: giveUp.signal });
     finish(out);
   } catch (e) {
     if (!giveUp.signal.aborted) log((e as Error).message ?? String(e));
