@@ -23,9 +23,11 @@ function staticGraph(entry: string): Set<string> {
 }
 
 describe('the hook path stays small', () => {
-  it('fleetctl main and the hook runner load no yargs, MCP SDK, zod or hono before a hook runs', () => {
-    const graph = [...staticGraph(FLEETCTL), ...staticGraph(join(dirname(FLEETCTL), 'hooks', 'run.js'))];
-    expect(graph.some((f) => f.endsWith('hooks/stop.js'))).toBe(true);
+  it('fleetctl main, the hook runner and each hook load no yargs, MCP SDK, zod or hono', () => {
+    const hooks = join(dirname(FLEETCTL), 'hooks');
+    const entries = [FLEETCTL, ...['run', 'session-start', 'prompt', 'post-tool', 'stop'].map((h) => join(hooks, `${h}.js`))];
+    const graph = entries.flatMap((e) => [...staticGraph(e)]);
+    expect(graph.some((f) => f.endsWith('hooks/daemon-http.js'))).toBe(true);
     const heavy = graph.filter((f) => /^(yargs|@modelcontextprotocol|zod|hono|@hono)/.test(f) || f.endsWith('/cli.js'));
     expect(heavy).toEqual([]);
   });
