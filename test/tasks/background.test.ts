@@ -99,7 +99,7 @@ describe('background tasks on an sshd member', () => {
     expect(bad.stderr).toContain('is not a task id');
   });
 
-  it('measures remote exit → task.completed at the MCP client over 50 tasks', { timeout: 120_000 }, async () => {
+  it('50 exits are each told by the watcher (long before the minute-long fallback poll), once', { timeout: 120_000 }, async () => {
     const ids = await Promise.all(Array.from({ length: 50 }, (_, i) => startTask(mcp, 'box', `sleep 0.${5 + (i % 5)}; date +%s%3N`)));
     await mcp.waitForPushed('50 completions', (es) => ids.every((id) => es.some((e) => e.subject === id && e.topic === 'task.completed')), 60_000);
     const lat = ids
@@ -112,8 +112,9 @@ describe('background tasks on an sshd member', () => {
     const p50 = percentile(lat, 50);
     const p99 = percentile(lat, 99);
     console.log(`remote exit → task.completed at the client, 50 tasks: p50 ${p50} ms, p99 ${p99} ms, max ${lat.at(-1)} ms`);
-    // Told by the watcher (the poll runs once a minute here). Bounds are loose: the test machine is shared.
-    expect(p50).toBeLessThan(3000);
-    expect(lat.at(-1)!).toBeLessThan(10_000);
+    // The fallback poll runs once a minute here, so anything well under that was told by the watcher.
+    // Speed goals live in the tasks bench; this bound only tells the two paths apart on a loaded machine.
+    expect(lat.at(-1)!).toBeLessThan(30_000);
+    for (const id of ids) expect(mcp.pushed.filter((e) => e.subject === id && /^task\.(completed|failed|cancelled)$/.test(e.topic))).toHaveLength(1);
   });
 });
