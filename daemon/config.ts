@@ -55,6 +55,8 @@ const MembersConfigSchema = z
     channels: z.number().int().min(2).max(10).default(8),
     shellChannels: z.number().int().min(1).max(9).default(4),
     outputLimit: z.number().int().min(1024).max(64 * 1024 * 1024).default(64 * 1024),
+    // Bytes one fetch_files call may take from one member, checked before anything is read.
+    maxFetchBytes: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(16 * 1024 ** 3),
     commandTimeout: duration(100).prefault(50),
     longCommand: duration(0).prefault(60),
     killGrace: duration(0).prefault(2),

@@ -40,6 +40,7 @@ export type ErrorCode =
   | 'no_members'
   | 'shell_exited'
   | 'transfer_failed'
+  | 'transfer_too_large'
   | 'unsafe_name'
   // credentials
   | 'bad_credential'

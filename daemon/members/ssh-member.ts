@@ -174,7 +174,7 @@ export class SshMember implements MemberRuntime {
     const s = await this.current();
     let copied, skipped;
     try {
-      ({ copied, skipped } = await withSftp(s.client, s.slots, this.settings.pool.openTimeoutMs, (sftp) => (direction === 'send' ? sendOverSftp(sftp, items) : fetchOverSftp(sftp, items, this.name))));
+      ({ copied, skipped } = await withSftp(s.client, s.slots, this.settings.pool.openTimeoutMs, (sftp) => (direction === 'send' ? sendOverSftp(sftp, items) : fetchOverSftp(sftp, items, this.name, this.settings.maxFetchBytes))));
     } catch (e) {
       throw await this.explain(e, s, startedAt);
     }
