@@ -41,13 +41,17 @@ export class GitHubStandin {
   url = '';
   /** The next request gets 403 and this Retry-After (seconds). */
   retryAfterOnce: number | undefined;
+  /** The next answer says the rate limit is spent until this time (epoch seconds). */
+  exhaustedUntilOnce: number | undefined;
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
       const path = req.url ?? '/';
       const answer = (status: number, body?: unknown, headers: Record<string, string> = {}) => {
         this.seen.push({ at: Date.now(), path, status, ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}) });
-        res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '4999', ...headers });
+        const limit = this.exhaustedUntilOnce === undefined ? { 'x-ratelimit-remaining': '4999' } : { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(this.exhaustedUntilOnce) };
+        this.exhaustedUntilOnce = undefined;
+        res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'x-ratelimit-limit': '5000', ...limit, ...headers });
         res.end(body === undefined ? undefined : JSON.stringify(body));
       };
       if (this.retryAfterOnce !== undefined) {
