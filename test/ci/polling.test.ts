@@ -92,7 +92,7 @@ describe('watch_ci polls GitHub', () => {
     await d.start();
     await roundsPass('/repos/octo-org/app/actions/runs', 3);
     expect(await ciEvents()).toHaveLength(3);
-  });
+  }, 120_000); // two daemon restarts
 
   it('unwatch_ci stops polling; a bad repo name is refused', async () => {
     const c2 = await McpTestClient.connect(d);
