@@ -80,6 +80,20 @@ const TasksConfigSchema = z
   })
   .strict();
 
+/** CI: where GitHub's API is, how often watched repos are polled, and which vault credentials hold the token and the webhook secret. */
+const CiConfigSchema = z
+  .object({
+    // https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise Server.
+    apiUrl: z.url({ protocol: /^https?$/ }).default('https://api.github.com'),
+    pollInterval: duration(100).prefault(30),
+    tokenCredential: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/).default('github_token'),
+    webhookSecretCredential: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/).default('github_webhook_secret'),
+    // Delivery ids remembered to drop GitHub's redeliveries (oldest forgotten first).
+    deliveryMemory: z.number().int().min(100).max(1_000_000).default(10_000),
+    maxWatches: z.number().int().min(1).max(1000).default(100),
+  })
+  .strict();
+
 /** FLEET_HOME/config.json, checked; durations become milliseconds. */
 export const ConfigSchema = z
   .object({
@@ -125,6 +139,7 @@ export const ConfigSchema = z
       .strict()
       .prefault({}),
     tasks: TasksConfigSchema.prefault({}),
+    ci: CiConfigSchema.prefault({}),
   })
   .strict();
 

@@ -55,6 +55,12 @@ export type ErrorCode =
   | 'task_running'
   | 'task_start_failed'
   | 'task_stop_failed'
+  // CI
+  | 'bad_signature'
+  | 'bad_webhook'
+  | 'webhook_not_configured'
+  | 'bad_repo'
+  | 'unknown_ci_watch'
   // the daemon and its home
   | 'already_running'
   | 'unsafe_home'

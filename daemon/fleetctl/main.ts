@@ -7,6 +7,7 @@ import { LEVELS, type FleetEvent } from '../../shared/events.js';
 import type { StatusView } from '../../shared/protocol.js';
 import { resolveHome } from '../../shared/home.js';
 import { VERSION } from '../../shared/version.js';
+import { ciCommand } from './ci.js';
 import { eventsCommand } from './events.js';
 import { membersCommand } from './members.js';
 import { secretCommand } from './secret.js';
@@ -109,7 +110,8 @@ await yargs(hideBin(process.argv))
   .command(membersCommand(clientOf, run))
   .command(secretCommand(clientOf, run))
   .command(tasksCommand(clientOf, run))
-  .demandCommand(1, 'name a command: events, publish, status, members, secret or tasks')
+  .command(ciCommand(clientOf, run))
+  .demandCommand(1, 'name a command: events, publish, status, members, secret, tasks or ci')
   .strict()
   .version(VERSION)
   .help()
