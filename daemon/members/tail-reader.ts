@@ -48,21 +48,19 @@ export class SftpTailReader {
     return Promise.all(paths.map((p) => this.tail(sftp, p, bytes)));
   }
 
+  /** open and stat go out together (one round trip on a busy member, not two); close is not waited for. */
   private async tail(sftp: SFTPWrapper, path: string, bytes: number): Promise<string> {
-    let handle: Buffer;
+    const [opened, st] = await Promise.allSettled([call<Buffer>((cb) => sftp.open(path, 'r', cb)), call<Stats>((cb) => sftp.stat(path, cb))]);
+    if (opened.status === 'rejected') return '';
+    const handle = opened.value;
     try {
-      handle = await call<Buffer>((cb) => sftp.open(path, 'r', cb));
-    } catch {
-      return '';
-    }
-    try {
-      const st = await call<Stats>((cb) => sftp.fstat(handle, cb));
-      const length = Math.min(bytes, st.size);
+      const size = st.status === 'fulfilled' ? st.value.size : (await call<Stats>((cb) => sftp.fstat(handle, cb))).size;
+      const length = Math.min(bytes, size);
       if (length <= 0) return '';
       const buf = Buffer.alloc(length);
       let got = 0;
       while (got < length) {
-        const n = await call<number>((cb) => sftp.read(handle, buf, got, length - got, st.size - length + got, (err, r) => cb(err, r)));
+        const n = await call<number>((cb) => sftp.read(handle, buf, got, length - got, size - length + got, (err, r) => cb(err, r)));
         if (n <= 0) break;
         got += n;
       }
