@@ -56,6 +56,8 @@ const MembersConfigSchema = z
     channels: z.number().int().min(2).max(10).default(8),
     shellChannels: z.number().int().min(1).max(9).default(4),
     outputLimit: z.number().int().min(1024).max(64 * 1024 * 1024).default(64 * 1024),
+    // Bytes one fetch_files call may take from one member, checked before anything is read.
+    maxFetchBytes: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(16 * 1024 ** 3),
     commandTimeout: duration(100).prefault(50),
     longCommand: duration(0).prefault(60),
     killGrace: duration(0).prefault(2),
@@ -76,6 +78,20 @@ const TasksConfigSchema = z
     stopGrace: duration(0).prefault(5),
     // Compared with task end times, never put in a timer: it may be longer than a timer holds.
     retention: duration(1000, MAX_AGE_MS).prefault(7 * 86_400),
+  })
+  .strict();
+
+/** CI: where GitHub's API is, how often watched repos are polled, and which vault credentials hold the token and the webhook secret. */
+const CiConfigSchema = z
+  .object({
+    // https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise Server.
+    apiUrl: z.url({ protocol: /^https?$/ }).default('https://api.github.com'),
+    pollInterval: duration(100).prefault(30),
+    tokenCredential: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/).default('github_token'),
+    webhookSecretCredential: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/).default('github_webhook_secret'),
+    // Delivery ids remembered to drop GitHub's redeliveries (oldest forgotten first).
+    deliveryMemory: z.number().int().min(100).max(1_000_000).default(10_000),
+    maxWatches: z.number().int().min(1).max(1000).default(100),
   })
   .strict();
 
@@ -124,6 +140,7 @@ export const ConfigSchema = z
       .strict()
       .prefault({}),
     tasks: TasksConfigSchema.prefault({}),
+    ci: CiConfigSchema.prefault({}),
     // Read by `fleetctl hook ...` (which loads no zod); checked here too so a mistake shows at start-up.
     hooks: z.unknown().optional().transform((v, ctx) => {
       try {

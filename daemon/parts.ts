@@ -1,4 +1,5 @@
 import type { PartFactory } from './context.js';
+import { ciPart } from './ci/part.js';
 import { credentialsPart } from './credentials/part.js';
 import { membersPart } from './members/part.js';
 import { tasksPart } from './tasks/part.js';
@@ -9,4 +10,4 @@ import { eventsPart } from './tools/events.js';
  * parts above it (tasks after members; members, tasks and CI after credentials).
  * Built in this order, stopped in reverse.
  */
-export const PART_FACTORIES: PartFactory[] = [eventsPart, credentialsPart, membersPart, tasksPart];
+export const PART_FACTORIES: PartFactory[] = [eventsPart, credentialsPart, membersPart, tasksPart, ciPart];

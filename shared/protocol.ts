@@ -40,6 +40,7 @@ export type ErrorCode =
   | 'no_members'
   | 'shell_exited'
   | 'transfer_failed'
+  | 'transfer_too_large'
   | 'unsafe_name'
   // credentials
   | 'bad_credential'
@@ -54,6 +55,12 @@ export type ErrorCode =
   | 'task_running'
   | 'task_start_failed'
   | 'task_stop_failed'
+  // CI
+  | 'bad_signature'
+  | 'bad_webhook'
+  | 'webhook_not_configured'
+  | 'bad_repo'
+  | 'unknown_ci_watch'
   // the daemon and its home
   | 'already_running'
   | 'unsafe_home'

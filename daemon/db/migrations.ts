@@ -109,4 +109,34 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX tasks_state ON tasks(state, member);
     `,
   },
+  {
+    version: 4,
+    name: 'CI: watched repos, last known state per (repo, branch, workflow), seen webhook deliveries',
+    sql: `
+      CREATE TABLE ci_watches (
+        repo TEXT NOT NULL COLLATE NOCASE,
+        branch TEXT NOT NULL DEFAULT '',
+        workflow TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (repo, branch, workflow)
+      );
+      CREATE TABLE ci_states (
+        repo TEXT NOT NULL COLLATE NOCASE,
+        branch TEXT NOT NULL,
+        workflow TEXT NOT NULL,
+        state TEXT NOT NULL,
+        conclusion TEXT,
+        sha TEXT,
+        url TEXT,
+        observed_ms INTEGER,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (repo, branch, workflow)
+      );
+      CREATE TABLE ci_deliveries (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        received_ms INTEGER NOT NULL
+      );
+    `,
+  },
 ];

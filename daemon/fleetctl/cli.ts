@@ -6,6 +6,7 @@ import { LEVELS, type FleetEvent } from '../../shared/events.js';
 import type { StatusView } from '../../shared/protocol.js';
 import { resolveHome } from '../../shared/home.js';
 import { VERSION } from '../../shared/version.js';
+import { ciCommand } from './ci.js';
 import { eventsCommand } from './events.js';
 import { membersCommand } from './members.js';
 import { secretCommand } from './secret.js';
@@ -109,9 +110,10 @@ await yargs(hideBin(process.argv))
   .command(membersCommand(clientOf, run))
   .command(secretCommand(clientOf, run))
   .command(tasksCommand(clientOf, run))
+  .command(ciCommand(clientOf, run))
   .command(hooksCommand(run))
   .command(hookCommand())
-  .demandCommand(1, 'name a command: events, publish, status, members, secret, tasks, hooks or hook')
+  .demandCommand(1, 'name a command: events, publish, status, members, secret, tasks, ci, hooks or hook')
   .strict()
   .version(VERSION)
   .help()

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmod, copyFile, lstat, mkdir, readdir, stat } from 'node:fs/promises';
+import { chmod, copyFile, lstat, mkdir, open, readdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { constants as os } from 'node:os';
@@ -137,6 +137,23 @@ export class LocalMember implements MemberRuntime {
     child.on('error', () => undefined);
     child.on('close', () => handlers.onClose());
     return { close: () => void child.kill('SIGTERM') };
+  }
+
+  async readTails(paths: string[], bytes: number): Promise<string[]> {
+    return Promise.all(
+      paths.map(async (p) => {
+        const f = await open(isAbsolute(p) ? p : join(homedir(), p), 'r').catch(() => undefined);
+        if (!f) return '';
+        try {
+          const { size } = await f.stat();
+          const length = Math.min(bytes, size);
+          const { bytesRead, buffer } = await f.read(Buffer.alloc(length), 0, length, size - length);
+          return buffer.subarray(0, bytesRead).toString('utf8');
+        } finally {
+          await f.close();
+        }
+      }),
+    );
   }
 
   async send(items: TransferItem[]): Promise<TransferOutcome> {

@@ -53,6 +53,8 @@ export interface MemberRuntime {
   fetch(items: TransferItem[]): Promise<TransferOutcome>;
   /** Starts a long-lived command with its own channel (held until it ends); stdin is empty. */
   openStream(command: string, handlers: StreamHandlers): Promise<MemberStream>;
+  /** The last `bytes` of each file ('' when missing), read without starting a process on the member. */
+  readTails(paths: string[], bytes: number): Promise<string[]>;
   state(): RuntimeState;
   stop(): void;
 }

@@ -8,6 +8,8 @@ export interface MemberSettings {
   pool: ShellPoolOptions;
   channels: number;
   outputLimit: number;
+  /** Most bytes one fetch_files call takes from a member (a compromised member may claim any size). */
+  maxFetchBytes: number;
   commandTimeoutMs: number;
   /** Commands allowed longer than this run on a channel of their own instead of a pooled shell. */
   longCommandMs: number;
@@ -25,6 +27,7 @@ export function memberSettings(c: Config['members']): MemberSettings {
     pool: { shellChannels: c.shellChannels, outputLimit: c.outputLimit, killGraceMs: c.killGrace, openTimeoutMs: c.sessionStartTimeout },
     channels: c.channels,
     outputLimit: c.outputLimit,
+    maxFetchBytes: c.maxFetchBytes,
     commandTimeoutMs: c.commandTimeout,
     longCommandMs: c.longCommand,
   };

@@ -1,4 +1,4 @@
-import { chmod, lstat, mkdir, readdir, stat } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import type { Client, SFTPWrapper, Stats } from 'ssh2';
 import { FleetError } from '../errors.js';
@@ -182,7 +182,7 @@ async function memberFiles(sftp: SFTPWrapper, source: string, destination: strin
  * Copies member files and folders here; returns every file copied with its size and hash, and
  * what was skipped. Every name is checked before anything is written.
  */
-export async function fetchOverSftp(sftp: SFTPWrapper, items: TransferItem[], member: string): Promise<{ copied: Copied[]; skipped: SkippedEntry[] }> {
+export async function fetchOverSftp(sftp: SFTPWrapper, items: TransferItem[], member: string, maxBytes: number): Promise<{ copied: Copied[]; skipped: SkippedEntry[] }> {
   const copied: Copied[] = [];
   const skipped: SkippedEntry[] = [];
   const planned: FileToCopy[] = [];
@@ -191,11 +191,24 @@ export async function fetchOverSftp(sftp: SFTPWrapper, items: TransferItem[], me
     const destination = intoFolder(item.destination, source, join);
     planned.push(...(await memberFiles(sftp, source, destination, { root: destination, member, skipped })));
   }
+  const total = planned.reduce((n, f) => n + f.size, 0);
+  if (total > maxBytes) {
+    throw new FleetError(
+      'transfer_too_large',
+      `refused to fetch ${total} bytes from member "${member}": above members.maxFetchBytes (${maxBytes}) in config.json; nothing was copied`,
+    );
+  }
   for (const f of planned) {
     await mkdir(dirname(f.destination), { recursive: true }).catch((e) => {
       throw transferError('cannot create folder', dirname(f.destination), e);
     });
-    await call<void>((cb) => sftp.fastGet(f.source, f.destination, {}, (err) => cb(err, undefined))).catch((e) => {
+    // The size checked above is the most read: fastGet would otherwise trust the member's
+    // fstat answer, which a compromised member can make endless. An empty file needs no read.
+    const get =
+      f.size === 0
+        ? writeFile(f.destination, '')
+        : call<void>((cb) => sftp.fastGet(f.source, f.destination, { fileSize: f.size }, (err) => cb(err, undefined)));
+    await get.catch((e) => {
       throw transferError('cannot fetch', `${f.source} to ${f.destination}`, e);
     });
     await chmod(f.destination, f.mode).catch(() => undefined);

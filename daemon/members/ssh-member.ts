@@ -14,6 +14,7 @@ import type { MemberSettings } from './settings.js';
 import { fetchOverSftp, sendOverSftp, withSftp } from './sftp.js';
 import { DriverClosedError, openExecChannel } from './shell-driver.js';
 import { QueueTimeoutError, ShellPool } from './shell-pool.js';
+import { SftpTailReader } from './tail-reader.js';
 import type { TransferItem, TransferOutcome } from './transfer-paths.js';
 
 /** One live connection's channels: the slot count, and the shells running short commands. */
@@ -21,6 +22,7 @@ interface Session {
   client: Client;
   slots: ChannelSlots;
   pool: ShellPool;
+  tails: SftpTailReader;
   /** Settles when this connection is gone. */
   lost: Promise<LinkFailure>;
 }
@@ -65,12 +67,13 @@ export class SshMember implements MemberRuntime {
   private attach(client: Client, lost: Promise<LinkFailure>): void {
     const slots = new ChannelSlots(this.settings.channels);
     const pool = new ShellPool(client, slots, this.settings.pool);
-    const session: Session = { client, slots, pool, lost };
+    const session: Session = { client, slots, pool, tails: new SftpTailReader(client, slots), lost };
     this.session = session;
     pool.warm();
     void lost.then((failure) => {
       const err = this.lostError(failure);
       pool.close(err);
+      session.tails.close();
       slots.close(err);
       if (this.session === session) this.session = undefined;
     });
@@ -117,6 +120,11 @@ export class SshMember implements MemberRuntime {
     } catch (e) {
       throw await this.explain(e, s, startedAt);
     }
+  }
+
+  async readTails(paths: string[], bytes: number): Promise<string[]> {
+    const s = await this.current();
+    return s.tails.tails(paths, bytes);
   }
 
   /** A long-lived command on a channel of its own, holding one channel slot until it ends. */
@@ -174,7 +182,7 @@ export class SshMember implements MemberRuntime {
     const s = await this.current();
     let copied, skipped;
     try {
-      ({ copied, skipped } = await withSftp(s.client, s.slots, this.settings.pool.openTimeoutMs, (sftp) => (direction === 'send' ? sendOverSftp(sftp, items) : fetchOverSftp(sftp, items, this.name))));
+      ({ copied, skipped } = await withSftp(s.client, s.slots, this.settings.pool.openTimeoutMs, (sftp) => (direction === 'send' ? sendOverSftp(sftp, items) : fetchOverSftp(sftp, items, this.name, this.settings.maxFetchBytes))));
     } catch (e) {
       throw await this.explain(e, s, startedAt);
     }

@@ -4,8 +4,9 @@ import { commandBody, shellQuote, type CommandSpec } from '../members/framing.js
  * The POSIX sh scripts fleetd runs on a member for background tasks. Every task has a
  * folder `<root>/<id>/` holding `run` (the wrapper), `out`, `err`, `pid` ("pid starttime",
  * the start time from /proc so a reused pid is not mistaken for the task), and once it
- * ended `exit` ("code epoch-seconds"). The wrapper also appends "<id> <code> <epoch>" to
+ * ended `exit` (the code; its mtime is when). The wrapper appends "<id> <code>" to
  * `<root>/exit.log`, which the member's watcher follows: that line is how fleetd is told.
+ * fleetd then reads the output tails itself (over SFTP, no process on the member).
  */
 
 /** Task ids are generated here and checked at every boundary: they are pasted into scripts. */
@@ -21,36 +22,35 @@ function dirOf(root: string, id: string): string {
   return `${rootExpr(root)}/${id}`;
 }
 
-/** Bytes of each stream's tail in the exit line. */
-const EXIT_LINE_TAIL = 1536;
-
-/** A process's start time (field 22 of /proc/PID/stat; comm of a task wrapper has no spaces). */
-const START_TIME = (pid: string) => `cut -d' ' -f22 /proc/${pid}/stat 2>/dev/null`;
+/** A task's file as a path relative to the member's home (or absolute): what SFTP takes. */
+export function taskFile(root: string, id: string, name: 'out' | 'err'): string {
+  if (!TASK_ID.test(id)) throw new Error(`bad task id ${id}`);
+  return `${root.replace(/\/+$/, '')}/${id}/${name}`;
+}
 
 /**
  * The wrapper, written to `<dir>/run` and started under setsid: its own session and
  * process group (pgid = its pid), so stop_task can signal the whole tree and a dropped
- * SSH channel sends it no SIGHUP.
+ * SSH channel sends it no SIGHUP. Its exit path is shell built-ins only (a fork costs tens
+ * of ms on a busy member): the exit line first (one short O_APPEND write, so concurrent
+ * wrappers cannot interleave), then the exit file the fallback poll reads.
  */
 function wrapper(spec: CommandSpec, stdin: 'null' | 'file'): string {
   return [
     'd=${0%/run}; R=${d%/*}; id=${d##*/}',
-    `st=$(${START_TIME('$$')}); printf '%s %s\\n' "$$" "\${st:-0}" > "$d/pid.tmp" && mv "$d/pid.tmp" "$d/pid"`,
     `( ${commandBody(spec)}\n) < ${stdin === 'file' ? '"$d/stdin"' : '/dev/null'}`,
-    'rc=$?; t=$(date +%s)',
-    `printf '%s %s\\n' "$rc" "$t" > "$d/exit.tmp" && mv "$d/exit.tmp" "$d/exit"`,
-    // The exit line carries the output tails (base64), so fleetd needs no second round trip;
-    // written with one write (cat) so concurrent wrappers cannot interleave their lines.
-    `o=$(tail -c ${EXIT_LINE_TAIL} "$d/out" 2>/dev/null | base64 | tr -d '\\n'); e=$(tail -c ${EXIT_LINE_TAIL} "$d/err" 2>/dev/null | base64 | tr -d '\\n')`,
-    `printf '%s %s %s %s %s\\n' "$id" "$rc" "$t" "$o" "$e" > "$d/exit.line" && cat "$d/exit.line" >> "$R/exit.log"`,
+    'rc=$?',
+    `printf '%s %s\\n' "$id" "$rc" >> "$R/exit.log"`,
+    `printf '%s\\n' "$rc" > "$d/exit"`,
     '',
   ].join('\n');
 }
 
 /**
  * Creates the task folder, writes the wrapper (and the stdin file: a prompt never appears
- * in the process list, printf being a shell builtin), starts it detached and waits (a
- * second at most) for its pid file, which it prints.
+ * in the process list, printf being a shell builtin), starts it detached and prints
+ * "pid starttime" (also kept in `pid`). The start script's shell leads its own process
+ * group, so setsid does not fork again and $! is the wrapper.
  */
 export function startScript(root: string, id: string, spec: CommandSpec, stdinText?: string): string {
   const d = dirOf(root, id);
@@ -59,9 +59,15 @@ export function startScript(root: string, id: string, spec: CommandSpec, stdinTe
     `printf '%s' ${shellQuote(wrapper(spec, stdinText === undefined ? 'null' : 'file'))} > "$d/run" || exit 91`,
     ...(stdinText === undefined ? [] : [`printf '%s' ${shellQuote(stdinText)} > "$d/stdin" || exit 91`]),
     ': > "$d/out"; : > "$d/err"',
-    'if command -v setsid >/dev/null 2>&1; then setsid /bin/sh "$d/run" </dev/null >>"$d/out" 2>>"$d/err" & else /bin/sh "$d/run" </dev/null >>"$d/out" 2>>"$d/err" & fi',
-    'i=0; while [ ! -s "$d/pid" ] && [ $i -lt 200 ]; do sleep 0.005 2>/dev/null || sleep 1; i=$((i+1)); done',
-    'cat "$d/pid" 2>/dev/null || exit 92',
+    'if command -v setsid >/dev/null 2>&1; then setsid /bin/sh "$d/run" </dev/null >>"$d/out" 2>>"$d/err" & p=$!; w=1; else /bin/sh "$d/run" </dev/null >>"$d/out" 2>>"$d/err" & p=$!; w=0; fi',
+    // Fields of /proc/PID/stat (comm, setsid or sh, has no spaces; read is a builtin): 6 is the
+    // session, 22 the start time. The script waits for the new session: the pool stops what
+    // is left in this script's process group when it ends, which the wrapper must be out of.
+    'i=0; while :; do s=; read -r s 2>/dev/null < /proc/$p/stat; set -- $s X X X X X X; [ "$w" = 0 ] || [ "$6" = "$p" ] || [ -z "$s" ] && break',
+    '  i=$((i+1)); [ $i -gt 2000 ] && exit 93; [ $i -gt 20 ] && sleep 0.005; done',
+    'st=${22:-0}',
+    `printf '%s %s\\n' "$p" "$st" > "$d/pid" || exit 92`,
+    `printf '%s %s\\n' "$p" "$st"`,
   ].join('\n');
 }
 
@@ -76,24 +82,27 @@ export function watcherScript(root: string): string {
 }
 
 /**
- * One line per task: "<id> exit <code> <epoch> <bytes>", "<id> running - - <bytes>",
- * "<id> gone" (its process is not there, or another process has its pid) or "<id> missing".
- * The exit file is checked again after the process is found gone (it may just have ended).
+ * First, from one `stat`, "<id>/<out|err|exit> <bytes> <mtime>" for the files there; then
+ * one line per task: "<id> exit <code>", "<id> running", "<id> gone" (its process is not
+ * there, or another process has its pid) or "<id> missing". Built-ins apart from that one
+ * stat, so a poll of 200 tasks costs the member one process. The exit file is read again
+ * after the process is found gone (it may just have ended).
  */
 export function pollScript(root: string, ids: string[]): string {
   const r = rootExpr(root);
   for (const id of ids) if (!TASK_ID.test(id)) throw new Error(`bad task id ${id}`);
   return [
     `R=${r}`,
+    `cd "$R" 2>/dev/null && stat -c '%n %s %Y' -- ${ids.map((id) => `${id}/out ${id}/err ${id}/exit`).join(' ')} 2>/dev/null`,
+    'code() { c=; [ -f "$R/$1/exit" ] && read -r c _ 2>/dev/null < "$R/$1/exit"; [ -n "$c" ]; }',
     `for id in ${ids.join(' ')}; do d="$R/$id"`,
-    '  sz=$(( $(stat -c %s "$d/out" 2>/dev/null || echo 0) + $(stat -c %s "$d/err" 2>/dev/null || echo 0) ))',
-    '  if [ -f "$d/exit" ]; then echo "$id exit $(cat "$d/exit") $sz"; continue; fi',
+    '  if code $id; then echo "$id exit $c"; continue; fi',
     '  if [ ! -d "$d" ]; then echo "$id missing"; continue; fi',
-    '  set -- $(cat "$d/pid" 2>/dev/null) 0 0; p=$1; st=$2',
+    '  p=0; st=0; read -r p st _ 2>/dev/null < "$d/pid"',
+    '  s=; [ "${p:-0}" -gt 0 ] 2>/dev/null && read -r s 2>/dev/null < /proc/$p/stat',
     // State and start time: a zombie (killed, not yet reaped) is as gone as a reused pid.
-    '  set -- $(cut -d" " -f3,22 /proc/$p/stat 2>/dev/null) X 0',
-    '  if [ "$p" != 0 ] && [ "$1" != Z ] && [ "$1" != X ] && [ "$2" = "$st" ]; then echo "$id running - - $sz";',
-    '  elif [ -f "$d/exit" ]; then echo "$id exit $(cat "$d/exit") $sz";',
+    '  set -- $s; if [ -n "$s" ] && [ "$3" != Z ] && [ "$3" != X ] && [ "${22}" = "$st" ]; then echo "$id running";',
+    '  elif code $id; then echo "$id exit $c";',
     '  else echo "$id gone"; fi',
     'done',
   ].join('\n');

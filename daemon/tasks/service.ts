@@ -6,7 +6,7 @@ import type { CommandSpec } from '../members/framing.js';
 import type { CommandOutcome } from '../members/runtime.js';
 import type { MembersService } from '../members/service.js';
 import { cancelledEvent, endedEvent, lostEvent, resumedEvent, stalledEvent, startedEvent } from './messages.js';
-import { forgetScript, pollScript, rangeScript, startScript, stopScript, tailScript, TASK_ID } from './scripts.js';
+import { forgetScript, pollScript, rangeScript, startScript, stopScript, tailScript, TASK_ID, taskFile } from './scripts.js';
 import { TaskStore, TERMINAL, type TaskRecord } from './store.js';
 import { taskView, type TaskView } from './views.js';
 import { MemberWatcher } from './watcher.js';
@@ -22,6 +22,10 @@ export interface TaskSettings {
 }
 
 type Tails = { stdout: string; stderr: string };
+
+/** Bytes of each stream read for an end event (the event keeps the last lines of them). */
+const EVENT_TAIL_BYTES = 4096;
+const TIMING = process.env.FLEET_TASK_TIMING === '1';
 
 export interface StartInput extends CommandSpec {
   member: string;
@@ -84,7 +88,7 @@ export class TasksService {
     let w = this.watchers.get(this.key(member));
     if (!w) {
       w = new MemberWatcher(member, this.settings.root, {
-        onExit: (m, id, code, tails) => void this.finish(m, id, code, Date.now(), tails),
+        onExit: (m, id, code) => void this.finish(m, id, code, Date.now(), undefined, performance.now()),
         onReady: (m) => void this.pollMember(m),
       });
       this.watchers.set(this.key(member), w);
@@ -136,7 +140,7 @@ export class TasksService {
   }
 
   /** A task's process exited with `code`: task.completed or task.failed, once. */
-  async finish(member: string, id: string, code: number, endedAtMs: number, told?: Tails): Promise<void> {
+  async finish(member: string, id: string, code: number, endedAtMs: number, told?: Tails, heardAt?: number): Promise<void> {
     if (this.starting.has(id)) {
       this.starting.set(id, { code, atMs: endedAtMs, ...(told ? { tails: told } : {}) });
       return;
@@ -147,19 +151,35 @@ export class TasksService {
     this.busy.add(id);
     try {
       if (t.state === 'starting') await this.transition(startedEvent(t, null), (db) => this.store.markRunning(db, id, null, null));
-      let tails = told ?? { stdout: '', stderr: '' };
-      if (!told) try {
-        const r = await this.sh(member, tailScript(this.settings.root, id, this.settings.tailBytes));
-        tails = { stdout: r.stdout, stderr: r.stderr };
-      } catch {
-        // Unreachable right after the exit: the event goes without the tails rather than late.
-      }
+      const tails = told ?? (await this.readTails(t));
+      const tailsAt = performance.now();
       const endedAt = Math.max(t.startedAt, endedAtMs);
       const durationMs = endedAt - t.startedAt;
       const state = code === 0 ? 'completed' : 'failed';
       await this.transition(endedEvent(t, { exitCode: code, durationMs, ...tails }), (db) => this.store.markEnded(db, id, state, { exitCode: code, reason: null, endedAt }));
+      // FLEET_TASK_TIMING=1 (benches): where fleetd's share of exit → event goes, per task.
+      if (TIMING && heardAt !== undefined) console.error(`fleetd task-timing ${id} tails ${(tailsAt - heardAt).toFixed(1)} commit ${(performance.now() - tailsAt).toFixed(1)}`);
     } finally {
       this.busy.delete(id);
+    }
+  }
+
+  /**
+   * A task's output tails for its end event: over the member's SFTP reader (no process
+   * started there), else a tail script on a pooled shell, else none rather than late.
+   */
+  private async readTails(t: TaskRecord): Promise<Tails> {
+    const rt = this.members.pool.get(t.member);
+    try {
+      const [stdout, stderr] = await rt!.readTails([taskFile(this.settings.root, t.id, 'out'), taskFile(this.settings.root, t.id, 'err')], EVENT_TAIL_BYTES);
+      return { stdout: stdout ?? '', stderr: stderr ?? '' };
+    } catch {
+      try {
+        const r = await this.sh(t.member, tailScript(this.settings.root, t.id, EVENT_TAIL_BYTES));
+        return { stdout: r.stdout, stderr: r.stderr };
+      } catch {
+        return { stdout: '', stderr: '' };
+      }
     }
   }
 
@@ -191,12 +211,19 @@ export class TasksService {
       this.polling.delete(k);
     }
     const byId = new Map(tasks.map((t) => [t.id, t]));
+    const files = new Map<string, { bytes: number; mtimeMs: number }>();
     for (const line of out.stdout.split('\n')) {
-      const [id, what, code, endS, size] = line.trim().split(' ');
+      const stat = /^(t-[0-9a-f]{16})\/(out|err|exit) (\d+) (\d+)$/.exec(line.trim());
+      if (stat) {
+        files.set(`${stat[1]}/${stat[2]}`, { bytes: Number(stat[3]), mtimeMs: Number(stat[4]) * 1000 });
+        continue;
+      }
+      const [id, what, code] = line.trim().split(' ');
       const t = id ? byId.get(id) : undefined;
       if (!t) continue;
-      if (what === 'exit') void this.finish(member, t.id, Number(code), Number(endS) * 1000 || Date.now());
-      else if (what === 'running') await this.progress(t, Number(size) || 0);
+      const bytes = (files.get(`${id}/out`)?.bytes ?? 0) + (files.get(`${id}/err`)?.bytes ?? 0);
+      if (what === 'exit') void this.finish(member, t.id, Number(code), files.get(`${id}/exit`)?.mtimeMs ?? Date.now());
+      else if (what === 'running') await this.progress(t, bytes);
       else if (what === 'gone') void this.lose(t, 'its process is gone and left no exit status (killed, or the member rebooted)');
       else if (what === 'missing') void this.lose(t, 'its folder on the member is gone');
     }

@@ -3,7 +3,7 @@ import { TASK_ID, watcherScript } from './scripts.js';
 
 /** What a watcher reports: an exit line, and when it is following (again) or lost. */
 export interface WatcherEvents {
-  onExit: (member: string, id: string, code: number, tails: { stdout: string; stderr: string } | undefined) => void;
+  onExit: (member: string, id: string, code: number) => void;
   /** The watcher follows exit.log now: whatever ended before must be polled for. */
   onReady: (member: string) => void;
 }
@@ -63,10 +63,9 @@ export class MemberWatcher {
         }
         continue;
       }
-      const [id, code, , out, err] = line.split(' ');
-      const b64 = (s: string) => Buffer.from(s, 'base64').toString('utf8');
-      const tails = out !== undefined && err !== undefined ? { stdout: b64(out), stderr: b64(err) } : undefined;
-      if (id && TASK_ID.test(id) && /^\d+$/.test(code ?? '')) this.events.onExit(this.member, id, Number(code), tails);
+      // "<id> <code>" (wrappers of earlier versions appended more fields: ignored).
+      const [id, code] = line.split(' ');
+      if (id && TASK_ID.test(id) && /^\d+$/.test(code ?? '')) this.events.onExit(this.member, id, Number(code));
     }
     if (this.buffer.length > 64 * 1024) this.buffer = '';
   }

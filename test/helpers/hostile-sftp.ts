@@ -27,6 +27,10 @@ export class HostileSftp {
   /** Folder path (as the client asks for it) → the entries its listing returns. */
   listings = new Map<string, HostileEntry[]>();
   content = Buffer.from('written by a hostile member\n');
+  /** A lie about every file's size in listings and STAT answers (undefined: the real content length). */
+  claimedSize: number | undefined;
+  /** A lie told only to FSTAT on an open file, with content served endlessly up to it (an endless file). */
+  fstatSize: number | undefined;
   /** Every SFTP request seen, as "OPEN /path" and the like. */
   readonly requests: string[] = [];
   port = 0;
@@ -73,7 +77,7 @@ export class HostileSftp {
   private attrsOf(path: string) {
     const kind: HostileKind = this.listings.has(path) ? 'dir' : 'file';
     const now = Math.floor(Date.now() / 1000);
-    return { mode: MODES[kind], uid: 0, gid: 0, size: kind === 'file' ? this.content.length : 4096, atime: now, mtime: now };
+    return { mode: MODES[kind], uid: 0, gid: 0, size: kind === 'file' ? (this.claimedSize ?? this.content.length) : 4096, atime: now, mtime: now };
   }
 
   private serve(sftp: SFTPWrapper): void {
@@ -100,7 +104,7 @@ export class HostileSftp {
     sftp.on('FSTAT', (reqid, handle) => {
       const h = handleOf(handle);
       if (!h) return void sftp.status(reqid, STATUS_CODE.FAILURE);
-      sftp.attrs(reqid, this.attrsOf(h.path));
+      sftp.attrs(reqid, this.fstatSize === undefined ? this.attrsOf(h.path) : { ...this.attrsOf(h.path), size: this.fstatSize });
     });
     sftp.on('OPENDIR', (reqid, path) => {
       this.requests.push(`OPENDIR ${path}`);
@@ -118,7 +122,7 @@ export class HostileSftp {
         (this.listings.get(h.path) ?? []).map((e) => ({
           filename: e.name,
           longname: e.name,
-          attrs: { mode: MODES[e.kind], uid: 0, gid: 0, size: e.kind === 'file' ? this.content.length : 4096, atime: now, mtime: now },
+          attrs: { mode: MODES[e.kind], uid: 0, gid: 0, size: e.kind === 'file' ? (this.claimedSize ?? this.content.length) : 4096, atime: now, mtime: now },
         })),
       );
     });
@@ -128,6 +132,11 @@ export class HostileSftp {
     });
     sftp.on('READ', (reqid, handle, offset, length) => {
       if (!handleOf(handle)) return void sftp.status(reqid, STATUS_CODE.FAILURE);
+      if (this.fstatSize !== undefined) {
+        // An endless file: the same bytes again and again, as far as the client asks.
+        if (offset >= this.fstatSize) return void sftp.status(reqid, STATUS_CODE.EOF);
+        return void sftp.data(reqid, Buffer.alloc(Math.min(length, this.fstatSize - offset), this.content[0]));
+      }
       if (offset >= this.content.length) return void sftp.status(reqid, STATUS_CODE.EOF);
       sftp.data(reqid, this.content.subarray(offset, offset + length));
     });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,6 +68,37 @@ describe('fetch_files from a member whose SFTP server sends hostile file names',
       expect(hostile.requests.filter((q) => q.startsWith('OPEN '))).toEqual([]); // no file was even opened
     });
   }
+
+  it('refuses a member that claims more bytes than members.maxFetchBytes, before reading any', { timeout: 30_000 }, async () => {
+    hostile.listings.clear();
+    hostile.requests.length = 0;
+    hostile.listings.set('/loot', [{ name: 'huge.bin', kind: 'file' }]);
+    hostile.claimedSize = 2 ** 40; // 1 TiB, above the 16 GiB default
+    try {
+      const before = tree(work);
+      const r = await mcp.raw('fetch_files', { member: 'evil', files: [{ remote: '/loot', local: join(work, 'huge') }] });
+      expect(r.isError).toBe(true);
+      expect(textOf(r)).toContain(`evil: ✗ transfer_too_large: refused to fetch ${2 ** 40} bytes from member "evil": above members.maxFetchBytes`);
+      expect(tree(work)).toEqual(before);
+      expect(hostile.requests.filter((q) => q.startsWith('OPEN '))).toEqual([]);
+    } finally {
+      hostile.claimedSize = undefined;
+    }
+  });
+
+  it('reads no more than the listed size when the open file then claims to be endless', { timeout: 30_000 }, async () => {
+    hostile.listings.clear();
+    hostile.listings.set('/loot', [{ name: 'grows.bin', kind: 'file' }]);
+    hostile.fstatSize = 10 * 2 ** 30; // what FSTAT says once the file is open: 10 GiB of endless bytes
+    try {
+      const dest = join(work, 'grows');
+      const r = await mcp.call<{ results: MemberResult[] }>('fetch_files', { member: 'evil', files: [{ remote: '/loot', local: dest }] });
+      expect(r.results[0]!.files!.map((f) => f.bytes)).toEqual([hostile.content.length]);
+      expect(statSync(join(dest, 'grows.bin')).size).toBe(hostile.content.length);
+    } finally {
+      hostile.fstatSize = undefined;
+    }
+  });
 
   it('refuses a hostile name deeper in the tree, before anything of the call is written', { timeout: 30_000 }, async () => {
     hostile.listings.clear();

@@ -1,12 +1,13 @@
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FleetdProcess, fleetctl } from '../helpers/fleetd.js';
 import { McpTestClient } from '../helpers/mcp.js';
 import { FAST_MEMBERS, sshMember, waitForMemberEvent } from '../helpers/members.js';
 import { Sshd } from '../helpers/sshd.js';
-import { liveProcesses, percentile, recordArrivals, startTask, taskEvents, waitForTask } from './lib.js';
+import { liveProcesses, percentile, recordArrivals, release, startTask, taskEvents, waitForTask } from './lib.js';
 
 // The fallback poll is set to a minute here: every end these tests see is told by the member's watcher.
 describe('background tasks on an sshd member', () => {
@@ -99,9 +100,16 @@ describe('background tasks on an sshd member', () => {
     expect(bad.stderr).toContain('is not a task id');
   });
 
-  it('measures remote exit → task.completed at the MCP client over 50 tasks', { timeout: 120_000 }, async () => {
-    const ids = await Promise.all(Array.from({ length: 50 }, (_, i) => startTask(mcp, 'box', `sleep 0.${5 + (i % 5)}; date +%s%3N`)));
+  it('50 running tasks ended one by one are each told by the watcher (long before the minute-long fallback poll), once', { timeout: 120_000 }, async () => {
+    // Each task blocks on a FIFO of its own, so they all run first and end when released (not during the start burst).
+    const dir = mkdtempSync(join(tmpdir(), 'fleet-fifo-'));
+    const fifos = Array.from({ length: 50 }, (_, i) => join(dir, `f${i}`));
+    for (const f of fifos) execFileSync('mkfifo', [f]);
+    const ids: string[] = [];
+    for (let i = 0; i < fifos.length; i += 10) ids.push(...(await Promise.all(fifos.slice(i, i + 10).map((f) => startTask(mcp, 'box', `read _ < ${f}; date +%s%3N`)))));
+    for (const f of fifos) await release(f);
     await mcp.waitForPushed('50 completions', (es) => ids.every((id) => es.some((e) => e.subject === id && e.topic === 'task.completed')), 60_000);
+    rmSync(dir, { recursive: true, force: true });
     const lat = ids
       .map((id) => {
         const e = mcp.pushed.find((x) => x.subject === id && x.topic === 'task.completed')!;
@@ -112,8 +120,9 @@ describe('background tasks on an sshd member', () => {
     const p50 = percentile(lat, 50);
     const p99 = percentile(lat, 99);
     console.log(`remote exit → task.completed at the client, 50 tasks: p50 ${p50} ms, p99 ${p99} ms, max ${lat.at(-1)} ms`);
-    // Told by the watcher (the poll runs once a minute here). Bounds are loose: the test machine is shared.
-    expect(p50).toBeLessThan(3000);
-    expect(lat.at(-1)!).toBeLessThan(10_000);
+    // The fallback poll runs once a minute here, so anything well under that was told by the watcher.
+    // Speed goals live in the tasks bench; this bound only tells the two paths apart on a loaded machine.
+    expect(lat.at(-1)!).toBeLessThan(30_000);
+    for (const id of ids) expect(mcp.pushed.filter((e) => e.subject === id && /^task\.(completed|failed|cancelled)$/.test(e.topic))).toHaveLength(1);
   });
 });

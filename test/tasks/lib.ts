@@ -1,5 +1,5 @@
 import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { readFileSync, readdirSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, readdirSync, writeSync } from 'node:fs';
 import type { FleetEventLike, McpTestClient } from '../helpers/mcp.js';
 
 /** Records when each pushed fleet event reached the client (ms since the epoch), keyed by event id. */
@@ -56,4 +56,24 @@ export function liveProcesses(needle: string): number[] {
 /** p-th percentile of sorted numbers. */
 export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/**
+ * Ends a task blocked in `read _ < FIFO`: opens the FIFO for writing (non-blocking: its reader
+ * is there once the task runs; ENXIO until then, retried) and writes a line. Then waits a
+ * moment, so releases are spread the way independent tasks end.
+ */
+export async function release(fifo: string, gapMs = 20): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      const fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+      writeSync(fd, 'go\n');
+      closeSync(fd);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENXIO' || i > 500) throw e;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  await new Promise((r) => setTimeout(r, gapMs));
 }
