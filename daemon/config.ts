@@ -2,6 +2,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { z } from 'zod';
 import { parseDuration } from '../shared/events.js';
 import { FleetError } from './errors.js';
+import { parseHooksConfig } from './fleetctl/hooks/config.js';
 
 /** Longest delay a Node timer holds: above it setTimeout/setInterval fire after 1 ms instead. */
 export const MAX_TIMER_MS = 2_147_483_647;
@@ -140,6 +141,15 @@ export const ConfigSchema = z
       .prefault({}),
     tasks: TasksConfigSchema.prefault({}),
     ci: CiConfigSchema.prefault({}),
+    // Read by `fleetctl hook ...` (which loads no zod); checked here too so a mistake shows at start-up.
+    hooks: z.unknown().optional().transform((v, ctx) => {
+      try {
+        return parseHooksConfig(v);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message });
+        return z.NEVER;
+      }
+    }),
   })
   .strict();
 

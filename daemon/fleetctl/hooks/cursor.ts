@@ -1,0 +1,110 @@
+import { closeSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensurePrivateDir, writePrivateFile } from '../../../shared/home.js';
+
+/** Cursor files untouched this long belong to sessions long gone. */
+const PRUNE_AFTER_MS = 30 * 86_400_000;
+/** A lock older than this was left by a hook that died (a hook holds it for one request). */
+const STALE_LOCK_MS = 15_000;
+
+/**
+ * A file name for a Claude Code session id: safe characters kept, anything else replaced,
+ * with a hash of the original when something was replaced so two ids never share a file.
+ */
+export function sessionFileName(sessionId: string): string {
+  const safe = sessionId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 100);
+  if (safe === sessionId) return safe;
+  return `${safe}.${fnv1a(sessionId, 0x811c9dc5)}${fnv1a(sessionId, 0x01000193)}`;
+}
+
+/** 32-bit FNV-1a as 8 hex digits (node:crypto would add its load time to every hook). */
+function fnv1a(text: string, seed: number): string {
+  let h = seed >>> 0;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
+}
+
+/**
+ * Where one Claude Code session has read the event log up to, kept in
+ * FLEET_HOME/hooks/cursors/<session>.json (0600), so each event is shown once per session.
+ */
+export class SessionCursor {
+  private readonly dir: string;
+  private readonly file: string;
+  private readonly lockFile: string;
+  private locked = false;
+
+  constructor(home: string, sessionId: string) {
+    this.dir = join(home, 'hooks', 'cursors');
+    const name = sessionFileName(sessionId);
+    this.file = join(this.dir, `${name}.json`);
+    this.lockFile = join(this.dir, `${name}.lock`);
+  }
+
+  /** The last event id this session has seen, or undefined for a session not seen before. */
+  read(): number | undefined {
+    try {
+      const after = (JSON.parse(readFileSync(this.file, 'utf8')) as { after?: unknown }).after;
+      return typeof after === 'number' && Number.isSafeInteger(after) && after >= 0 ? after : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Records that the session has seen every event up to `after`. */
+  write(after: number): void {
+    ensurePrivateDir(this.dir);
+    writePrivateFile(this.file, `${JSON.stringify({ after, updatedAt: new Date().toISOString() })}\n`);
+  }
+
+  /**
+   * Takes the session's lock so that two hooks of one session (parallel tool calls each run
+   * PostToolUse) never show the same event twice; waits up to `timeoutMs` for a holder.
+   */
+  async lock(timeoutMs: number): Promise<void> {
+    ensurePrivateDir(this.dir);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        closeSync(openSync(this.lockFile, 'wx', 0o600));
+        this.locked = true;
+        return;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      try {
+        if (Date.now() - statSync(this.lockFile).mtimeMs > STALE_LOCK_MS) rmSync(this.lockFile, { force: true });
+      } catch {
+        // released meanwhile
+      }
+      if (Date.now() > deadline) throw new Error(`the session's cursor is locked by another hook (${this.lockFile})`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  unlock(): void {
+    if (this.locked) rmSync(this.lockFile, { force: true });
+    this.locked = false;
+  }
+
+  /** Removes cursor files of sessions idle for 30 days (run at session start). */
+  prune(now = Date.now()): void {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      const p = join(this.dir, n);
+      try {
+        if (n.endsWith('.json') && now - statSync(p).mtimeMs > PRUNE_AFTER_MS) rmSync(p, { force: true });
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+}
