@@ -109,4 +109,12 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX tasks_state ON tasks(state, member);
     `,
   },
+  {
+    version: 4,
+    name: 'members: SSH password and key passphrase by credential name',
+    sql: `
+      ALTER TABLE members ADD COLUMN password_credential TEXT;
+      ALTER TABLE members ADD COLUMN passphrase_credential TEXT;
+    `,
+  },
 ];
