@@ -103,7 +103,10 @@ export class MemberLink {
     this.record = record;
     // Callers asking ready() right after this wait for the new attempt instead of failing on the old state.
     if (!this.stopped) this.attempting = true;
-    this.client?.end();
+    // Forget the old connection now: ready() must not hand it out while it is closing.
+    const old = this.client;
+    this.client = undefined;
+    old?.end();
     this.wake?.();
   }
 

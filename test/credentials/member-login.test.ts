@@ -150,6 +150,21 @@ describe('member SSH password from a credential (real sshd with PasswordAuthenti
     expect(r.member).toMatchObject({ state: 'offline', reason: 'missing credential' });
     expect(r.member.lastError).toMatch(/credential pw_login may not be used on member pw-other/);
     expect(JSON.stringify(r)).not.toContain(password);
+    // Widening the scope lets it in at once (well inside the 120 s probe).
+    await mcp.call('credential_store_update', { name: 'pw_login', members: ['pw-box', 'pw-other'] });
+    await waitForMemberEvent(mcp, 'pw-other', 'member.online', { timeoutMs: 20_000 });
+    expect((await echoOn(mcp, 'pw-other')).stdout).toBe(`${user} ok\n`);
+  });
+
+  it('update_member moves a member from its password to a key and back to the password', { timeout: 30_000 }, async () => {
+    const toKey = await mcp.call<{ member: MemberView; changed: string[] }>('update_member', { name: 'pw-other', user: 'root', identity_file: sshd.userKey, password_credential: null });
+    expect(toKey.changed).toEqual(expect.arrayContaining(['user', 'password_credential', 'identity_file']));
+    expect(toKey.member).toMatchObject({ state: 'online', identityFile: sshd.userKey });
+    expect(toKey.member.passwordCredential).toBeUndefined();
+    expect((await echoOn(mcp, 'pw-other')).stdout).toBe('root ok\n');
+    const back = await mcp.call<{ member: MemberView }>('update_member', { name: 'pw-other', user, identity_file: null, use_agent: false, password_credential: 'pw_login' });
+    expect(back.member).toMatchObject({ state: 'online', passwordCredential: 'pw_login' });
+    expect((await echoOn(mcp, 'pw-other')).stdout).toBe(`${user} ok\n`);
   });
 });
 
