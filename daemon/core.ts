@@ -6,6 +6,7 @@ import type { FleetContext, FleetPart } from './context.js';
 import { EventBus } from './events/event-bus.js';
 import { openFleetDb } from './db/open.js';
 import { EventLog } from './events/event-log.js';
+import { redactOutput } from './credentials/redacted-output.js';
 import { Redactor } from './credentials/redactor.js';
 import { assertHomeIsPrivate } from './home-check.js';
 import { HomeLock } from './lock.js';
@@ -50,10 +51,13 @@ export async function openCore(home: string, opts: CoreOptions = {}): Promise<Co
   let db: ReturnType<typeof openFleetDb> | undefined;
   let log: EventLog | undefined;
   const parts: FleetPart[] = [];
+  const unredact: (() => void)[] = [];
   try {
     const token = loadOrCreateToken(paths);
     db = openFleetDb(paths.db);
     const redactor = new Redactor();
+    // fleetd's own log lines (stderr) and stdout carry no stored value either, whatever path it took.
+    unredact.push(redactOutput(process.stderr, redactor), redactOutput(process.stdout, redactor));
     log = new EventLog(db, { maxEvents: config.retention.maxEvents, maxAgeMs: config.retention.maxAge }, (e) => redactor.redactDeep(e));
     const eventLog = log;
     const bus = new EventBus();
@@ -107,6 +111,7 @@ export async function openCore(home: string, opts: CoreOptions = {}): Promise<Co
         eventLog.close();
         fleetDb.close();
         lock.release();
+        for (const undo of unredact.reverse()) undo();
       },
     };
   } catch (e) {
@@ -114,6 +119,7 @@ export async function openCore(home: string, opts: CoreOptions = {}): Promise<Co
     log?.close();
     db?.close();
     lock.release();
+    for (const undo of unredact.reverse()) undo();
     throw e;
   }
 }

@@ -91,6 +91,9 @@ export interface MemberView {
   user?: string;
   identityFile?: string;
   useAgent?: boolean;
+  /** Credential names (never values) the member logs in with. */
+  passwordCredential?: string;
+  passphraseCredential?: string;
   description?: string;
   state: MemberState;
   reason?: string;

@@ -1,8 +1,9 @@
 /**
  * Replaces every known secret value in a text with `[REDACTED:NAME]`. One per daemon (on
- * FleetContext), filled by the credentials part; the event log and the MCP message store
- * run everything they write through it. A value stays known for the life of the process
- * after it is deleted or expires, so output that still carries it is caught.
+ * FleetContext), filled by the credentials part; the event log, the MCP message store and
+ * fleetd's own stderr/stdout run everything they write through it. A value stays known for
+ * the life of the process after it is deleted or expires, so output that still carries it is
+ * caught; after a restart an erased value is gone for good, redactor included.
  */
 export class Redactor {
   /** value -> name, longest value first when applied. */

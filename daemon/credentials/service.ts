@@ -42,6 +42,7 @@ export class CredentialsService {
   readonly codes: EntryCodes;
   private readonly timers: ExpiryTimers;
   private readonly unreadable = new Set<string>();
+  private readonly storedListeners: ((name: string) => void)[] = [];
 
   constructor(private readonly ctx: FleetContext) {
     this.vault = new Vault(ctx.db, loadOrCreateKey(join(ctx.paths.home, 'vault.key')));
@@ -102,7 +103,13 @@ export class CredentialsService {
       data: { name, via: opts.via, members: record.members ?? 'all', ...(record.expiresAt ? { expiresAt: new Date(record.expiresAt).toISOString() } : {}) },
     });
     this.timers.arm();
+    for (const listener of this.storedListeners) listener(name);
     return this.view(record);
+  }
+
+  /** Called with a credential's name once its value is stored or its scope changes (members waiting for a login secret reconnect). */
+  onStored(listener: (name: string) => void): void {
+    this.storedListeners.push(listener);
   }
 
   list(): CredentialView[] {
@@ -119,6 +126,8 @@ export class CredentialsService {
       ...(ttlMs !== undefined ? { ttlMs } : {}),
     });
     this.timers.arm();
+    // A wider scope may let a waiting member log in now.
+    if (record.storedAt && !record.expired) for (const listener of this.storedListeners) listener(record.name);
     return this.view(record);
   }
 
@@ -138,13 +147,16 @@ export class CredentialsService {
   /** Replaces every `{{secure.NAME}}` for one member; errors name the credential, never a value. */
   expand(text: string, member: string): string {
     if (!text.includes('{{')) return text;
-    return text.replace(TEMPLATE, (_, name: string) => {
-      const record = this.vault.require(name);
-      if (record.members && !record.members.some((m) => m.toLowerCase() === member.toLowerCase())) {
-        throw new FleetError('credential_out_of_scope', `credential ${name} may not be used on member ${member}: its scope is ${record.members.join(', ')} (change it with credential_store_update)`, 403);
-      }
-      return this.vault.reveal(name);
-    });
+    return text.replace(TEMPLATE, (_, name: string) => this.valueFor(name, member));
+  }
+
+  /** A credential's value for one member in its scope (`{{secure.NAME}}`, SSH passwords and passphrases); errors name the credential, never a value. */
+  valueFor(name: string, member: string): string {
+    const record = this.vault.require(name);
+    if (record.members && !record.members.some((m) => m.toLowerCase() === member.toLowerCase())) {
+      throw new FleetError('credential_out_of_scope', `credential ${name} may not be used on member ${member}: its scope is ${record.members.join(', ')} (change it with credential_store_update)`, 403);
+    }
+    return this.vault.reveal(name);
   }
 
   /** Counts for GET /status. */

@@ -139,4 +139,12 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: 'members: SSH password and key passphrase by credential name',
+    sql: `
+      ALTER TABLE members ADD COLUMN password_credential TEXT;
+      ALTER TABLE members ADD COLUMN passphrase_credential TEXT;
+    `,
+  },
 ];

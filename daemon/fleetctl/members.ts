@@ -50,6 +50,8 @@ const sshOptions = (y: Argv<Global>) =>
     .option('user', { type: 'string', requiresArg: true, describe: 'login user (default: the user fleetd runs as)' })
     .option('identity-file', { alias: 'i', type: 'string', requiresArg: true, describe: 'private key file (its path is stored, never its contents)' })
     .option('agent', { type: 'boolean', describe: 'authenticate with ssh-agent (SSH_AUTH_SOCK of fleetd)' })
+    .option('password-credential', { type: 'string', requiresArg: true, describe: 'credential holding the SSH password (enter it with `fleetctl secret set NAME`)' })
+    .option('passphrase-credential', { type: 'string', requiresArg: true, describe: "credential holding the identity file's passphrase" })
     .option('description', { type: 'string', requiresArg: true })
     .option('json', { type: 'boolean', default: false });
 
@@ -86,6 +88,8 @@ export function membersCommand(clientOf: ClientOf, run: Run): CommandModule<Glob
                 user: argv.user,
                 identity_file: absolute(argv['identity-file']),
                 use_agent: argv.agent,
+                password_credential: argv['password-credential'],
+                passphrase_credential: argv['passphrase-credential'],
                 description: argv.description,
               };
               const { member } = await clientOf(argv).request<{ member: MemberView }>('POST', '/members', body);
@@ -105,6 +109,8 @@ export function membersCommand(clientOf: ClientOf, run: Run): CommandModule<Glob
                 user: argv.user,
                 identity_file: absolute(argv['identity-file']),
                 use_agent: argv.agent,
+                password_credential: argv['password-credential'],
+                passphrase_credential: argv['passphrase-credential'],
                 description: argv.description,
                 accept_new_host_key: argv['accept-new-host-key'],
               };

@@ -13,6 +13,8 @@ const CLI_WORDS: [RegExp, string][] = [
   [/\bkind "local"/g, '--local'],
   [/\bidentity_file\b/g, '--identity-file'],
   [/\buse_agent\b/g, '--agent'],
+  [/\bpassword_credential\b/g, '--password-credential'],
+  [/\bpassphrase_credential\b/g, '--passphrase-credential'],
   [/\baccept_new_host_key\b/g, '--accept-new-host-key'],
   [/\bsince=(\S+?)(?=[\s,;.)]|$)/g, '--since $1'],
   [/\bbad since\b/g, 'bad --since'],

@@ -12,6 +12,8 @@ export interface FailureContext {
   hostKeyMismatch?: { expected: HostKeyInfo; presented: HostKeyInfo };
   /** The connection had been established (so this is a loss, not a failed attempt). */
   wasReady: boolean;
+  /** The member logs in with the password in this credential. */
+  passwordCredential?: string;
 }
 
 /** Turns an ssh2 / socket error into one of the offline reasons with a message a person can act on. */
@@ -33,6 +35,13 @@ export function classifyFailure(err: SshError | undefined, c: FailureContext): L
     return { reason: 'keepalive timeout', message: `no answer from ${c.address} to SSH keepalives; the link is dead` };
   }
   if (err?.level === 'client-authentication' || /authentication methods failed/i.test(msg)) {
+    if (c.passwordCredential) {
+      return {
+        reason: 'auth failed',
+        message: `${c.address} refused the login (authentication failed); check the user, and the password in credential ${c.passwordCredential} (store the right one with \`fleetctl secret set ${c.passwordCredential}\`)`,
+        data: { credential: c.passwordCredential },
+      };
+    }
     return { reason: 'auth failed', message: `${c.address} refused our key (authentication failed); check user, identity file and the member's authorized_keys` };
   }
   if (err?.level === 'agent') return { reason: 'auth failed', message: `ssh-agent error while authenticating to ${c.address}: ${msg}` };

@@ -7,6 +7,11 @@ import { loadPrivateKey } from './identity.js';
 import { Liveness, NEEDS_ATTENTION, type LinkFailure, type Transition } from './liveness.js';
 import type { MemberRecord, StoredLiveness } from './registry.js';
 
+/** A credential's value for one member, read at connect time (the credentials part; errors name the credential, never a value). */
+export interface MemberSecrets {
+  valueFor(name: string, member: string): string;
+}
+
 /** Connection settings shared by every ssh member (from config.members). */
 export interface LinkSettings {
   keepaliveIntervalMs: number;
@@ -48,6 +53,8 @@ export class MemberLink {
   connectedAt: number | undefined;
   nextAttemptAt: number | undefined;
   private attempting = false;
+  /** A credential this member needs was stored while an attempt was in flight: retry at once. */
+  private poked = false;
   private stopped = false;
   private wake: (() => void) | undefined;
   private waiters: { resolve: (c: Client) => void; reject: (e: Error) => void }[] = [];
@@ -58,6 +65,7 @@ export class MemberLink {
     private readonly settings: LinkSettings,
     private readonly hostKeys: HostKeyStore,
     private readonly hooks: LinkHooks,
+    private readonly secrets?: MemberSecrets,
   ) {
     this.liveness = new Liveness(stored);
   }
@@ -95,8 +103,22 @@ export class MemberLink {
     this.record = record;
     // Callers asking ready() right after this wait for the new attempt instead of failing on the old state.
     if (!this.stopped) this.attempting = true;
-    this.client?.end();
+    // Forget the old connection now: ready() must not hand it out while it is closing.
+    const old = this.client;
+    this.client = undefined;
+    old?.end();
     this.wake?.();
+  }
+
+  /** A credential this member logs in with was stored: when not connected, try again now instead of at the slow probe. */
+  retryNow(): void {
+    if (this.stopped || this.client) return;
+    if (this.wake) {
+      this.attempting = true;
+      this.wake();
+    } else {
+      this.poked = true;
+    }
   }
 
   /** Closes the connection for good. */
@@ -112,6 +134,7 @@ export class MemberLink {
     let justLost: LinkFailure | undefined;
     while (!this.stopped) {
       this.attempting = true;
+      this.poked = false;
       const attempt = await this.connectOnce();
       this.attempting = false;
       if (this.stopped) {
@@ -146,7 +169,7 @@ export class MemberLink {
       this.publish(this.liveness.down(failure));
       for (const w of this.waiters.splice(0)) w.reject(this.offlineError());
       // A person has to fix these: probe slowly instead of hammering the host.
-      const delay = NEEDS_ATTENTION.has(failure.reason) ? this.settings.backoff.maxMs : backoffDelay(failures++, this.settings.backoff);
+      const delay = this.poked ? 0 : NEEDS_ATTENTION.has(failure.reason) ? this.settings.backoff.maxMs : backoffDelay(failures++, this.settings.backoff);
       await this.sleep(delay);
     }
     this.attempting = false;
@@ -164,19 +187,35 @@ export class MemberLink {
     });
   }
 
+  /** A credential's value for the member, or a `missing credential` failure naming it (never a value). */
+  private secret(name: string, role: string): string {
+    const member = this.record.name;
+    if (!this.secrets) throw credentialFailure(name, `member "${member}" logs in with credential ${name} (its ${role}), but this fleetd has no credentials part`);
+    try {
+      return this.secrets.valueFor(name, member);
+    } catch (e) {
+      throw credentialFailure(name, `member "${member}" needs credential ${name} (its ${role}): ${(e as Error).message}`);
+    }
+  }
+
   /** One connection attempt; resolves when it is ready or has failed (never rejects). */
   private connectOnce(): Promise<Attempt> {
     const m = this.record;
     const address = addressOf(m);
     return new Promise<Attempt>((resolve) => {
       let privateKey: Buffer | undefined;
+      let password: string | undefined;
+      let passphrase: string | undefined;
       try {
-        if (m.identityFile) privateKey = loadPrivateKey(m.identityFile);
+        // Fetched now, at each attempt: a value stored, changed or erased since is what counts.
+        if (m.passwordCredential) password = this.secret(m.passwordCredential, 'SSH password');
+        if (m.passphraseCredential && m.identityFile) passphrase = this.secret(m.passphraseCredential, `key passphrase for ${m.identityFile}`);
+        if (m.identityFile) privateKey = loadPrivateKey(m.identityFile, { ...(passphrase !== undefined ? { passphrase } : {}), ...(m.passphraseCredential ? { passphraseCredential: m.passphraseCredential } : {}) });
       } catch (e) {
-        resolve({ ok: false, failure: classifyFailure(e as Error, { address, wasReady: false }) });
+        resolve({ ok: false, failure: e instanceof CredentialFailure ? e.failure : classifyFailure(e as Error, { address, wasReady: false }) });
         return;
       }
-      if (m.useAgent && !process.env.SSH_AUTH_SOCK && !privateKey) {
+      if (m.useAgent && !process.env.SSH_AUTH_SOCK && !privateKey && password === undefined) {
         resolve({ ok: false, failure: { reason: 'auth failed', message: `member "${m.name}" uses ssh-agent but fleetd has no SSH_AUTH_SOCK` } });
         return;
       }
@@ -196,7 +235,7 @@ export class MemberLink {
         if (/keepalive/i.test(e.message)) lastError = e;
       });
       client.on('close', () => {
-        const failure = classifyFailure(lastError, { address, hostKeyMismatch: mismatch, wasReady: ready });
+        const failure = classifyFailure(lastError, { address, hostKeyMismatch: mismatch, wasReady: ready, ...(m.passwordCredential ? { passwordCredential: m.passwordCredential } : {}) });
         if (ready) resolveLost(failure);
         else resolve({ ok: false, failure });
       });
@@ -204,7 +243,8 @@ export class MemberLink {
         host: m.host,
         port: m.port ?? 22,
         username: m.user,
-        ...(privateKey ? { privateKey } : {}),
+        ...(privateKey ? { privateKey, ...(passphrase !== undefined ? { passphrase } : {}) } : {}),
+        ...(password !== undefined ? { password } : {}),
         ...(m.useAgent && process.env.SSH_AUTH_SOCK ? { agent: process.env.SSH_AUTH_SOCK } : {}),
         readyTimeout: this.settings.connectTimeoutMs,
         keepaliveInterval: this.settings.keepaliveIntervalMs,
@@ -227,4 +267,15 @@ export class MemberLink {
       }
     });
   }
+}
+
+/** A credential a member logs in with is missing, expired, out of scope or unreadable. */
+class CredentialFailure extends Error {
+  constructor(readonly failure: LinkFailure) {
+    super(failure.message);
+  }
+}
+
+function credentialFailure(name: string, message: string): CredentialFailure {
+  return new CredentialFailure({ reason: 'missing credential', message, data: { credential: name } });
 }

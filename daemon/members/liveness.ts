@@ -8,6 +8,7 @@ export const OFFLINE_REASONS = [
   'auth failed',
   'host key mismatch',
   'bad identity',
+  'missing credential',
   'unreachable',
   'connect timeout',
   'error',
@@ -15,7 +16,7 @@ export const OFFLINE_REASONS = [
 export type OfflineReason = (typeof OFFLINE_REASONS)[number];
 
 /** Reasons only a person can fix: worth a new event even when the member was already offline. */
-export const NEEDS_ATTENTION: ReadonlySet<OfflineReason> = new Set(['auth failed', 'host key mismatch', 'bad identity']);
+export const NEEDS_ATTENTION: ReadonlySet<OfflineReason> = new Set(['auth failed', 'host key mismatch', 'bad identity', 'missing credential']);
 
 /** A failed or lost connection, classified. */
 export interface LinkFailure {

@@ -1,3 +1,4 @@
+import type { MemberSecrets } from './connection.js';
 import type { HostKeyStore } from './host-keys.js';
 import type { Transition } from './liveness.js';
 import { LocalMember } from './local-member.js';
@@ -18,6 +19,7 @@ export class MemberPool {
     private readonly registry: MemberRegistry,
     private readonly hostKeys: HostKeyStore,
     private readonly onTransition: TransitionHandler,
+    private readonly secrets?: MemberSecrets,
   ) {}
 
   /** Starts a runtime for a registered member (connecting in the background). */
@@ -29,7 +31,7 @@ export class MemberPool {
     entry.runtime =
       record.kind === 'local'
         ? new LocalMember(record, stored, this.settings.pool.killGraceMs, this.settings.outputLimit, report)
-        : new SshMember(record, stored, this.settings, this.hostKeys, report);
+        : new SshMember(record, stored, this.settings, this.hostKeys, report, this.secrets);
     this.runtimes.set(record.name.toLowerCase(), entry);
     entry.runtime.start();
     return entry.runtime;
@@ -43,6 +45,13 @@ export class MemberPool {
       entry.runtime.link.reconnect(record);
     } else {
       this.open(record);
+    }
+  }
+
+  /** A credential was stored: members that log in with it and are not connected try again now. */
+  credentialStored(name: string): void {
+    for (const { runtime, record } of this.runtimes.values()) {
+      if (runtime instanceof SshMember && (record.passwordCredential === name || record.passphraseCredential === name)) runtime.link.retryNow();
     }
   }
 

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { FleetError } from '../errors.js';
 import type { MemberKind } from './schema.js';
 
-/** A registered member as stored (no secrets: an identity file is kept by path only). */
+/** A registered member as stored (no secrets: an identity file is kept by path, a password or passphrase by credential name). */
 export interface MemberRecord {
   name: string;
   kind: MemberKind;
@@ -11,6 +11,10 @@ export interface MemberRecord {
   user?: string;
   identityFile?: string;
   useAgent: boolean;
+  /** Credential whose value is the SSH password (fetched from the vault at connect time). */
+  passwordCredential?: string;
+  /** Credential whose value is the identity file's passphrase. */
+  passphraseCredential?: string;
   description?: string;
   createdAt: string;
   updatedAt: string;
@@ -33,6 +37,8 @@ interface Row {
   user: string | null;
   identity_file: string | null;
   use_agent: number;
+  password_credential: string | null;
+  passphrase_credential: string | null;
   description: string | null;
   created_at: string;
   updated_at: string;
@@ -50,6 +56,8 @@ function toRecord(r: Row): MemberRecord {
     ...(r.user !== null ? { user: r.user } : {}),
     ...(r.identity_file !== null ? { identityFile: r.identity_file } : {}),
     useAgent: r.use_agent === 1,
+    ...(r.password_credential !== null ? { passwordCredential: r.password_credential } : {}),
+    ...(r.passphrase_credential !== null ? { passphraseCredential: r.passphrase_credential } : {}),
     ...(r.description !== null ? { description: r.description } : {}),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
@@ -96,16 +104,18 @@ export class MemberRegistry {
     if (this.find(m.name)) throw new FleetError('member_exists', `a member named "${m.name}" already exists; change it with update_member or remove it first`, 409);
     const now = new Date().toISOString();
     this.db
-      .prepare('INSERT INTO members (name, kind, host, port, user, identity_file, use_agent, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(m.name, m.kind, m.host ?? null, m.port ?? null, m.user ?? null, m.identityFile ?? null, m.useAgent ? 1 : 0, m.description ?? null, now, now);
+      .prepare(
+        'INSERT INTO members (name, kind, host, port, user, identity_file, use_agent, password_credential, passphrase_credential, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(m.name, m.kind, m.host ?? null, m.port ?? null, m.user ?? null, m.identityFile ?? null, m.useAgent ? 1 : 0, m.passwordCredential ?? null, m.passphraseCredential ?? null, m.description ?? null, now, now);
     return this.get(m.name);
   }
 
   /** Replaces a member's settings (the caller merged the change). */
   replace(m: MemberRecord): MemberRecord {
     this.db
-      .prepare('UPDATE members SET host = ?, port = ?, user = ?, identity_file = ?, use_agent = ?, description = ?, updated_at = ? WHERE name = ?')
-      .run(m.host ?? null, m.port ?? null, m.user ?? null, m.identityFile ?? null, m.useAgent ? 1 : 0, m.description ?? null, new Date().toISOString(), m.name);
+      .prepare('UPDATE members SET host = ?, port = ?, user = ?, identity_file = ?, use_agent = ?, password_credential = ?, passphrase_credential = ?, description = ?, updated_at = ? WHERE name = ?')
+      .run(m.host ?? null, m.port ?? null, m.user ?? null, m.identityFile ?? null, m.useAgent ? 1 : 0, m.passwordCredential ?? null, m.passphraseCredential ?? null, m.description ?? null, new Date().toISOString(), m.name);
     return this.get(m.name);
   }
 

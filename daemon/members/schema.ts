@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NAME_PATTERN } from '../credentials/vault.js';
 
 /**
  * Member names: what agents type and what events carry as subject. Letters, digits, `.`, `_`
@@ -28,6 +29,9 @@ const user = z
   .regex(/^[A-Za-z0-9._][A-Za-z0-9._-]*\$?$/, 'user must be a plain login name');
 const identityFile = z.string().min(1).max(4096).describe('private key file on this machine (absolute, or ~/...); never its contents');
 const description = z.string().max(500);
+const credentialName = z.string().regex(NAME_PATTERN, 'credential names are 1-64 letters, digits, _ . - starting with a letter or _');
+const passwordCredential = credentialName.describe('name of a credential (credential_store_set) whose value is the SSH password; read from the vault at each connect, never stored here');
+const passphraseCredential = credentialName.describe("name of a credential whose value is identity_file's passphrase; read from the vault at each connect");
 
 /** register_member / POST /members. */
 export const RegisterShape = {
@@ -38,6 +42,8 @@ export const RegisterShape = {
   user: user.optional().describe('login user (default: the user fleetd runs as)'),
   identity_file: identityFile.optional(),
   use_agent: z.boolean().optional().describe('authenticate with ssh-agent (SSH_AUTH_SOCK); default when no identity file is given and an agent is running'),
+  password_credential: passwordCredential.optional(),
+  passphrase_credential: passphraseCredential.optional(),
   description: description.optional(),
 };
 export const RegisterInput = z.object(RegisterShape).strict();
@@ -51,6 +57,8 @@ export const UpdateShape = {
   user: user.optional(),
   identity_file: identityFile.nullable().optional().describe('new private key file; null to stop using one'),
   use_agent: z.boolean().optional(),
+  password_credential: passwordCredential.nullable().optional().describe('credential holding the SSH password; null to stop using a password'),
+  passphrase_credential: passphraseCredential.nullable().optional().describe("credential holding identity_file's passphrase; null when the key has none"),
   description: description.nullable().optional(),
   accept_new_host_key: z
     .boolean()

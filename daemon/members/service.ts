@@ -2,7 +2,7 @@ import { userInfo } from 'node:os';
 import type { NewEvent } from '../../shared/events.js';
 import type { FleetContext } from '../context.js';
 import { FleetError } from '../errors.js';
-import { addressOf } from './connection.js';
+import { addressOf, type MemberSecrets } from './connection.js';
 import { fanOut, resolveTargets, type PerMember } from './fanout.js';
 import { HostKeyStore } from './host-keys.js';
 import { resolveAuth } from './identity.js';
@@ -14,6 +14,12 @@ import type { ExecuteInput, FetchFilesInput, RegisterInput, SendFilesInput, Upda
 import { memberSettings, type MemberSettings } from './settings.js';
 import { localPath, type TransferOutcome } from './transfer-paths.js';
 import { memberDetail, memberView, type MemberView } from './views.js';
+
+/** What members take from the credentials part: `{{secure.NAME}}`, login secrets, and word when one is stored. */
+export interface MemberCredentials extends MemberSecrets {
+  expand(text: string, member: string): string;
+  onStored(listener: (name: string) => void): void;
+}
 
 /**
  * Members as one service: the registry, host keys and live connections, and the events
@@ -33,13 +39,14 @@ export class MembersService {
 
   constructor(
     private readonly ctx: FleetContext,
-    /** Fills `{{secure.NAME}}` for one member (the credentials part), when it is built. */
-    private readonly secrets?: { expand(text: string, member: string): string },
+    /** Fills `{{secure.NAME}}` and login passwords for one member (the credentials part), when it is built. */
+    private readonly secrets?: MemberCredentials,
   ) {
     this.registry = new MemberRegistry(ctx.db);
     this.hostKeys = new HostKeyStore(ctx.db);
     this.settings = memberSettings(ctx.config.members);
-    this.pool = new MemberPool(this.settings, this.registry, this.hostKeys, (t, runtime, record) => this.onTransition(t, runtime, record));
+    this.pool = new MemberPool(this.settings, this.registry, this.hostKeys, (t, runtime, record) => this.onTransition(t, runtime, record), secrets);
+    secrets?.onStored((name) => this.pool.credentialStored(name));
     for (const record of this.registry.list()) this.pool.open(record);
   }
 
@@ -64,7 +71,7 @@ export class MembersService {
       return;
     }
     const f = t.failure;
-    const level = f.reason === 'host key mismatch' || f.reason === 'auth failed' || f.reason === 'bad identity' ? 'error' : 'warning';
+    const level = f.reason === 'host key mismatch' || f.reason === 'auth failed' || f.reason === 'bad identity' || f.reason === 'missing credential' ? 'error' : 'warning';
     this.emit({ topic: 'member.offline', level, subject: record.name, message: `✗ member ${record.name} is offline (${f.reason}): ${f.message}`, data: { ...base, state: 'offline', reason: f.reason, detail: f.message, ...f.data } });
   }
 
@@ -93,13 +100,14 @@ export class MembersService {
     const kind = input.kind ?? 'ssh';
     let record: Omit<MemberRecord, 'createdAt' | 'updatedAt'>;
     if (kind === 'local') {
-      const extra = (['host', 'port', 'user', 'identity_file', 'use_agent'] as const).filter((k) => input[k] !== undefined);
+      const extra = (['host', 'port', 'user', 'identity_file', 'use_agent', 'password_credential', 'passphrase_credential'] as const).filter((k) => input[k] !== undefined);
       if (extra.length) throw new FleetError('bad_member', `a local member runs on this machine without SSH; drop ${extra.join(', ')}`);
       record = { name: input.name, kind, useAgent: false, ...(input.description ? { description: input.description } : {}) };
     } else {
       if (!input.host) throw new FleetError('bad_member', 'host is required for an ssh member (or use kind "local" for this machine)');
-      const auth = resolveAuth({ identityFile: input.identity_file, useAgent: input.use_agent });
-      record = { name: input.name, kind, host: input.host, port: input.port ?? 22, user: input.user ?? userInfo().username, ...auth, ...(input.description ? { description: input.description } : {}) };
+      const logins = { ...(input.password_credential ? { passwordCredential: input.password_credential } : {}), ...(input.passphrase_credential ? { passphraseCredential: input.passphrase_credential } : {}) };
+      const auth = resolveAuth({ identityFile: input.identity_file, useAgent: input.use_agent, ...logins });
+      record = { name: input.name, kind, host: input.host, port: input.port ?? 22, user: input.user ?? userInfo().username, ...auth, ...logins, ...(input.description ? { description: input.description } : {}) };
     }
     const stored = this.registry.insert(record);
     this.hostKeys.forget(stored.name); // a key left by an earlier member of this name is not this one's
@@ -127,18 +135,23 @@ export class MembersService {
       changed.push(label);
     };
     if (current.kind === 'local') {
-      const extra = (['host', 'port', 'user', 'identity_file', 'use_agent', 'accept_new_host_key'] as const).filter((k) => input[k] !== undefined);
+      const extra = (['host', 'port', 'user', 'identity_file', 'use_agent', 'password_credential', 'passphrase_credential', 'accept_new_host_key'] as const).filter((k) => input[k] !== undefined);
       if (extra.length) throw new FleetError('bad_member', `member ${current.name} is local (no SSH); ${extra.join(', ')} do not apply`);
     }
     if (input.host !== undefined) set('host', input.host, 'host');
     if (input.port !== undefined) set('port', input.port, 'port');
     if (input.user !== undefined) set('user', input.user, 'user');
     if (input.description !== undefined) set('description', input.description ?? undefined, 'description');
-    if (input.identity_file !== undefined || input.use_agent !== undefined) {
+    const password = input.password_credential === undefined ? current.passwordCredential : (input.password_credential ?? undefined);
+    const passphrase = input.passphrase_credential === undefined ? current.passphraseCredential : (input.passphrase_credential ?? undefined);
+    if (input.password_credential !== undefined) set('passwordCredential', password, 'password_credential');
+    if (input.passphrase_credential !== undefined) set('passphraseCredential', passphrase, 'passphrase_credential');
+    if (input.identity_file !== undefined || input.use_agent !== undefined || input.passphrase_credential !== undefined) {
+      const logins = { ...(password ? { passwordCredential: password } : {}), ...(passphrase ? { passphraseCredential: passphrase } : {}) };
       const auth =
         input.identity_file === null
-          ? resolveAuth({ useAgent: input.use_agent ?? true })
-          : resolveAuth({ identityFile: input.identity_file ?? current.identityFile, useAgent: input.use_agent ?? (input.identity_file ? false : current.useAgent) });
+          ? resolveAuth({ useAgent: input.use_agent ?? (password ? undefined : true), ...logins })
+          : resolveAuth({ identityFile: input.identity_file ?? current.identityFile, useAgent: input.use_agent ?? (input.identity_file ? false : current.useAgent), ...logins });
       set('identityFile', auth.identityFile, 'identity_file');
       set('useAgent', auth.useAgent, 'use_agent');
     }

@@ -4,7 +4,7 @@ import { FleetError } from '../errors.js';
 import { ChannelSlots } from './channel-slots.js';
 import { runOnOwnChannel } from './own-channel.js';
 import { remoteSha256 } from './checksums.js';
-import { addressOf, MemberLink } from './connection.js';
+import { addressOf, MemberLink, type MemberSecrets } from './connection.js';
 import type { CommandSpec } from './framing.js';
 import type { HostKeyStore } from './host-keys.js';
 import type { LinkFailure, Transition } from './liveness.js';
@@ -41,11 +41,19 @@ export class SshMember implements MemberRuntime {
     private readonly settings: MemberSettings,
     hostKeys: HostKeyStore,
     onTransition: (t: Transition, m: SshMember) => void,
+    secrets?: MemberSecrets,
   ) {
-    this.link = new MemberLink(record, stored, settings.link, hostKeys, {
-      onTransition: (t) => onTransition(t, this),
-      onConnected: (client, lost) => this.attach(client, lost),
-    });
+    this.link = new MemberLink(
+      record,
+      stored,
+      settings.link,
+      hostKeys,
+      {
+        onTransition: (t) => onTransition(t, this),
+        onConnected: (client, lost) => this.attach(client, lost),
+      },
+      secrets,
+    );
   }
 
   get name(): string {

@@ -13,7 +13,11 @@ export function memberView(record: MemberRecord, runtime: MemberRuntime | undefi
     name: record.name,
     kind: record.kind,
     ...(record.kind === 'ssh'
-      ? { address: addressOf(record), host: record.host, port: record.port ?? 22, user: record.user, ...(record.identityFile ? { identityFile: record.identityFile } : {}), useAgent: record.useAgent }
+      ? { address: addressOf(record), host: record.host, port: record.port ?? 22, user: record.user, ...(record.identityFile ? { identityFile: record.identityFile } : {}),
+          useAgent: record.useAgent,
+          ...(record.passwordCredential ? { passwordCredential: record.passwordCredential } : {}),
+          ...(record.passphraseCredential ? { passphraseCredential: record.passphraseCredential } : {}),
+        }
       : {}),
     ...(record.description ? { description: record.description } : {}),
     state: live.state,

@@ -42,6 +42,7 @@ export function memberTools(server: McpServer, service: MembersService, caller?:
       title: 'Register a member',
       description:
         'Adds a machine to the fleet. kind "ssh" (default) needs host, and takes port, user, identity_file (a private key path on the fleetd machine) or use_agent; kind "local" is the machine fleetd runs on. ' +
+        'A password or a key passphrase is never passed here: name a credential holding it (password_credential, passphrase_credential; ask for it with credential_store_set); until it is stored the member is offline with reason "missing credential". ' +
         'The host key is trusted on first use. Returns once the first connection attempt is over, with the member\'s state; member.online / member.offline events follow every change.',
       inputSchema: RegisterShape,
     },
@@ -58,7 +59,7 @@ export function memberTools(server: McpServer, service: MembersService, caller?:
     {
       title: 'Change a member',
       description:
-        'Changes a member\'s connection settings (host, port, user, identity_file, use_agent, description) and reconnects. ' +
+        'Changes a member\'s connection settings (host, port, user, identity_file, use_agent, password_credential, passphrase_credential, description) and reconnects. ' +
         'After a host key mismatch you have verified, pass accept_new_host_key: true to trust the key the member now presents.',
       inputSchema: UpdateShape,
     },

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { chmodSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -73,8 +73,19 @@ describe('credentials: asking, entering out of band, being told', () => {
     for (const f of ['auth.sock', 'vault.key', 'fleet.db']) expect(statSync(join(fleetd.home, f)).mode & 0o777, f).toBe(0o600);
     expect(statSync(join(fleetd.home, 'auth.sock')).isSocket()).toBe(true);
     const py = `import socket,sys\ns=socket.socket(socket.AF_UNIX)\ntry:\n  s.connect(sys.argv[1]); print('connected')\nexcept OSError as e: print('refused', e.errno)`;
-    const other = spawnSync('python3', ['-c', py, join(fleetd.home, 'auth.sock')], { uid: 65534, gid: 65534, encoding: 'utf8' });
-    expect(other.stdout.trim()).toBe('refused 13'); // EACCES
+    const sock = join(fleetd.home, 'auth.sock');
+    const asNobody = () => spawnSync('python3', ['-c', py, sock], { uid: 65534, gid: 65534, encoding: 'utf8' }).stdout.trim();
+    expect(asNobody()).toBe('refused 13'); // EACCES: the 0700 home stops it first
+    // Node cannot check the peer's uid (SO_PEERCRED): each layer must refuse on its own.
+    chmodSync(fleetd.home, 0o711);
+    try {
+      expect(asNobody()).toBe('refused 13'); // the socket's own 0600 refuses it too
+      chmodSync(sock, 0o666);
+      expect(asNobody()).toBe('connected'); // the probe really can connect where permissions allow
+    } finally {
+      chmodSync(sock, 0o600);
+      chmodSync(fleetd.home, 0o700);
+    }
     const mine = await socketStore(fleetd.home, { name: 'x', value: 'v' });
     expect(mine).toMatchObject({ error: { code: 'bad_credential' } });
   });

@@ -60,6 +60,8 @@ export interface SshdOptions {
   config?: string[];
   /** Extra environment for sessions (sshd's SetEnv). */
   env?: Record<string, string>;
+  /** Accept passwords (checked against /etc/shadow: UsePAM stays off) as well as keys. */
+  passwordAuth?: boolean;
 }
 
 /**
@@ -118,7 +120,8 @@ export class Sshd {
         'StrictModes no',
         'UsePAM no',
         `AuthorizedKeysFile ${join(this.dir, 'authorized_keys')}`,
-        'PasswordAuthentication no',
+        // sshd keeps the first value it reads for a keyword, so this cannot come from `config`.
+        `PasswordAuthentication ${this.opts.passwordAuth ? 'yes' : 'no'}`,
         'KbdInteractiveAuthentication no',
         'PubkeyAuthentication yes',
         'PermitRootLogin prohibit-password',
