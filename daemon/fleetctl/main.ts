@@ -10,6 +10,7 @@ import { VERSION } from '../../shared/version.js';
 import { eventsCommand } from './events.js';
 import { membersCommand } from './members.js';
 import { secretCommand } from './secret.js';
+import { serviceCommand } from './service/command.js';
 import { tasksCommand } from './tasks.js';
 import { MAX_LIMIT, cliWords, limitArg, sinceArg } from './words.js';
 
@@ -109,7 +110,8 @@ await yargs(hideBin(process.argv))
   .command(membersCommand(clientOf, run))
   .command(secretCommand(clientOf, run))
   .command(tasksCommand(clientOf, run))
-  .demandCommand(1, 'name a command: events, publish, status, members, secret or tasks')
+  .command(serviceCommand(run))
+  .demandCommand(1, 'name a command: events, publish, status, members, secret, tasks or service')
   .strict()
   .version(VERSION)
   .help()
