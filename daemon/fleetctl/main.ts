@@ -8,6 +8,7 @@ import type { StatusView } from '../../shared/protocol.js';
 import { resolveHome } from '../../shared/home.js';
 import { VERSION } from '../../shared/version.js';
 import { eventsCommand } from './events.js';
+import { mcpConfigCommand } from './mcp-config.js';
 import { membersCommand } from './members.js';
 import { secretCommand } from './secret.js';
 import { serviceCommand } from './service/command.js';
@@ -111,7 +112,8 @@ await yargs(hideBin(process.argv))
   .command(secretCommand(clientOf, run))
   .command(tasksCommand(clientOf, run))
   .command(serviceCommand(run))
-  .demandCommand(1, 'name a command: events, publish, status, members, secret, tasks or service')
+  .command(mcpConfigCommand(run))
+  .demandCommand(1, 'name a command: events, publish, status, members, secret, tasks, service or mcp-config')
   .strict()
   .version(VERSION)
   .help()
