@@ -7,7 +7,9 @@ import { LEVELS, type FleetEvent } from '../../shared/events.js';
 import type { StatusView } from '../../shared/protocol.js';
 import { resolveHome } from '../../shared/home.js';
 import { VERSION } from '../../shared/version.js';
+import { cpCommand } from './cp.js';
 import { eventsCommand } from './events.js';
+import { execCommand } from './exec.js';
 import { mcpConfigCommand } from './mcp-config.js';
 import { membersCommand } from './members.js';
 import { secretCommand } from './secret.js';
@@ -111,9 +113,11 @@ await yargs(hideBin(process.argv))
   .command(membersCommand(clientOf, run))
   .command(secretCommand(clientOf, run))
   .command(tasksCommand(clientOf, run))
+  .command(execCommand(clientOf, run))
+  .command(cpCommand(clientOf, run))
   .command(serviceCommand(run))
   .command(mcpConfigCommand(run))
-  .demandCommand(1, 'name a command: events, publish, status, members, secret, tasks, service or mcp-config')
+  .demandCommand(1, 'name a command: events, publish, status, members, secret, tasks, exec, cp, service or mcp-config')
   .strict()
   .version(VERSION)
   .help()
