@@ -8,6 +8,7 @@ import type { StatusView } from '../../shared/protocol.js';
 import { resolveHome } from '../../shared/home.js';
 import { VERSION } from '../../shared/version.js';
 import { cpCommand } from './cp.js';
+import { doctorCommand } from './doctor.js';
 import { eventsCommand } from './events.js';
 import { execCommand } from './exec.js';
 import { mcpConfigCommand } from './mcp-config.js';
@@ -117,7 +118,9 @@ await yargs(hideBin(process.argv))
   .command(cpCommand(clientOf, run))
   .command(serviceCommand(run))
   .command(mcpConfigCommand(run))
-  .demandCommand(1, 'name a command: events, publish, status, members, secret, tasks, exec, cp, service or mcp-config')
+  .command(doctorCommand(run))
+  .completion('completion', 'print a bash/zsh completion script: fleetctl completion >> ~/.bashrc')
+  .demandCommand(1, 'name a command: events, publish, status, members, secret, tasks, exec, cp, service, mcp-config, doctor or completion')
   .strict()
   .version(VERSION)
   .help()
