@@ -75,18 +75,7 @@ export class DaemonClient {
 
   /** Sends a request and returns the parsed JSON answer; daemon errors become ClientError. */
   async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
-    const { url, token, given } = this.endpoint();
-    let res: Response;
-    try {
-      res = await fetch(`${url}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    } catch (e) {
-      const hint = given ? `check ${given}, or start fleetd there` : notRunningHint(this.home);
-      throw new ClientError(`fleetd is not reachable at ${url} (${causeOf(e)}); ${hint}`, 'not_running');
-    }
+    const res = await this.send(method, path, body, headers);
     const text = await res.text();
     let json: unknown;
     try {
@@ -99,6 +88,29 @@ export class DaemonClient {
       throw new ClientError(err?.message ?? `fleetd answered ${res.status}`, err?.code ?? 'http_error', res.status);
     }
     return json as T;
+  }
+
+  /** Sends a request and returns the response while its body streams; an error answer becomes ClientError. */
+  async stream(method: string, path: string, body?: unknown): Promise<Response> {
+    const res = await this.send(method, path, body, { accept: 'application/x-ndjson' });
+    if (res.ok) return res;
+    const err = ((await res.json().catch(() => undefined)) as Partial<ErrorBody> | undefined)?.error;
+    throw new ClientError(err?.message ?? `fleetd answered ${res.status}`, err?.code ?? 'http_error', res.status);
+  }
+
+  /** One request to fleetd with the token; an unreachable daemon is `not_running` with what to do. */
+  private async send(method: string, path: string, body: unknown, headers: Record<string, string>): Promise<Response> {
+    const { url, token, given } = this.endpoint();
+    try {
+      return await fetch(`${url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (e) {
+      const hint = given ? `check ${given}, or start fleetd there` : notRunningHint(this.home);
+      throw new ClientError(`fleetd is not reachable at ${url} (${causeOf(e)}); ${hint}`, 'not_running');
+    }
   }
 
   /**

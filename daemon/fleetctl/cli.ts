@@ -7,9 +7,14 @@ import type { StatusView } from '../../shared/protocol.js';
 import { resolveHome } from '../../shared/home.js';
 import { VERSION } from '../../shared/version.js';
 import { ciCommand } from './ci.js';
+import { cpCommand } from './cp.js';
+import { doctorCommand } from './doctor.js';
 import { eventsCommand } from './events.js';
+import { execCommand } from './exec.js';
+import { mcpConfigCommand } from './mcp-config.js';
 import { membersCommand } from './members.js';
 import { secretCommand } from './secret.js';
+import { serviceCommand } from './service/command.js';
 import { tasksCommand } from './tasks.js';
 import { hookCommand, hooksCommand } from './hooks/commands.js';
 import { MAX_LIMIT, cliWords, limitArg, sinceArg } from './words.js';
@@ -113,7 +118,13 @@ await yargs(hideBin(process.argv))
   .command(ciCommand(clientOf, run))
   .command(hooksCommand(run))
   .command(hookCommand())
-  .demandCommand(1, 'name a command: events, publish, status, members, secret, tasks, ci, hooks or hook')
+  .command(execCommand(clientOf, run))
+  .command(cpCommand(clientOf, run))
+  .command(serviceCommand(run))
+  .command(mcpConfigCommand(run))
+  .command(doctorCommand(run))
+  .completion('completion', 'print a bash/zsh completion script: fleetctl completion >> ~/.bashrc')
+  .demandCommand(1, 'name a command: events, publish, status, members, secret, tasks, ci, exec, cp, service, mcp-config, doctor, completion, hooks or hook')
   .strict()
   .version(VERSION)
   .help()

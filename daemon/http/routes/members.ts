@@ -2,12 +2,40 @@ import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { FleetError } from '../../errors.js';
 import type { MembersService } from '../../members/service.js';
-import { RegisterInput, UpdateShape } from '../../members/schema.js';
+import { ExecuteShape, FetchFilesInput, RegisterInput, SendFilesInput, UpdateShape } from '../../members/schema.js';
 import { describeIssues } from './events.js';
 
 /** PATCH body: update_member's fields without the name (it is in the path). */
 const { name: _name, ...patchShape } = UpdateShape;
 const PatchInput = z.object(patchShape).strict();
+/** POST /members/exec body: execute_command's foreground arguments (background tasks have /tasks). */
+const { background: _bg, stall_after_s: _stall, ...execShape } = ExecuteShape;
+const ExecInput = z.object(execShape).strict();
+
+/**
+ * Runs the command on each target and answers NDJSON, one line per member as soon as that
+ * member finishes (execute_command's per-member result), so a shell sees fast members first.
+ */
+function execStream(c: Context, service: MembersService, input: z.infer<typeof ExecInput>): Response {
+  const names = service.targets(input); // unknown names fail the whole request, before any output
+  const signal = c.req.raw.signal;
+  const enc = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      const { member: _m, members: _ms, ...rest } = input;
+      await Promise.all(
+        names.map(async (n) => {
+          const [r] = await service.execute({ ...rest, member: n }, signal).catch((e: unknown) => [
+            { member: n, ok: false as const, error: { code: e instanceof FleetError ? e.code : 'internal', message: (e as Error).message } },
+          ]);
+          controller.enqueue(enc.encode(`${JSON.stringify(r)}\n`));
+        }),
+      );
+      controller.close();
+    },
+  });
+  return new Response(body, { headers: { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' } });
+}
 
 async function body<T>(c: Context, schema: z.ZodType<T>, example: string): Promise<T> {
   let raw: unknown;
@@ -25,6 +53,9 @@ async function body<T>(c: Context, schema: z.ZodType<T>, example: string): Promi
 export function memberRoutes(service: MembersService): Hono {
   return new Hono()
     .get('/', (c) => c.json({ members: service.list() }))
+    .post('/exec', async (c) => execStream(c, service, await body(c, ExecInput, '{"member": "web-1", "command": "uptime"}')))
+    .post('/send', async (c) => c.json({ results: await service.sendFiles(await body(c, SendFilesInput, '{"member": "web-1", "files": [{"local": "/abs/file", "remote": "/tmp/"}]}')) }))
+    .post('/fetch', async (c) => c.json({ results: await service.fetchFiles(await body(c, FetchFilesInput, '{"member": "web-1", "files": [{"remote": "/etc/hostname", "local": "/abs/dir/"}]}')) }))
     .post('/', async (c) => c.json({ member: await service.register(await body(c, RegisterInput, '{"name": "web-1", "host": "10.0.0.5", "user": "deploy"}')) }, 201))
     .get('/:name', (c) => c.json({ member: service.detail(c.req.param('name')) }))
     .patch('/:name', async (c) => c.json(await service.update({ ...(await body(c, PatchInput, '{"accept_new_host_key": true}')), name: c.req.param('name') })))

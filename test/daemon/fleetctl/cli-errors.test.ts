@@ -64,7 +64,7 @@ describe('fleetctl says what was wrong with its own flags (exit 2)', () => {
     expectUsage(await ctl('events', '--bogus'), 'fleetctl', 'unknown option or argument: --bogus');
     expectUsage(await ctl('publish', 'a.b', 'msg', '--data', '[1]'), 'fleetctl', `--data must be a JSON object, e.g. '{"sha":"abc"}'`);
     expectUsage(await ctl('members', 'add', 'web', '--host', '127.0.0.1', '--port', 'abc'), 'fleetctl', '--port must be a port number 1-65535, not "abc"');
-    expectUsage(await ctl(), 'fleetctl', 'name a command: events, publish, status, members, secret, tasks, ci, hooks or hook');
+    expectUsage(await ctl(), 'fleetctl', 'name a command: events, publish, status, members, secret, tasks, ci, exec, cp, service, mcp-config, doctor, completion, hooks or hook');
   });
 
   it('--token-file that is missing, a folder or empty is named', async () => {

@@ -1,0 +1,116 @@
+import type { CommandModule } from 'yargs';
+import { UsageError } from '../../shared/cli-usage.js';
+import type { DaemonClient } from '../../shared/client.js';
+
+type Global = { home?: string; url?: string; 'token-file'?: string };
+type ClientOf = (argv: Global) => DaemonClient;
+type Run = (fn: () => Promise<void>) => Promise<void>;
+
+/** One member's line of POST /members/exec (execute_command's per-member result). */
+interface ExecLine {
+  member: string;
+  ok: boolean;
+  exitCode?: number | null;
+  stdout?: string;
+  stderr?: string;
+  durationMs?: number;
+  stopped?: 'timeout' | 'cancelled';
+  error?: { code: string; message: string };
+}
+
+/** Exit code fleetctl gives a member that did not run the command to its end (offline, stopped). */
+const NOT_RUN_EXIT = 255;
+
+/** Who to run on: `MEMBER`, `-m A,B` or `--all`, exactly one of them. */
+export function targetsOf(member: string | undefined, m: string[] | undefined, all: boolean): { member: string } | { members: string[] | 'all' } {
+  const list = (m ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  const given = [member !== undefined, list.length > 0, all].filter(Boolean).length;
+  if (given !== 1) throw new UsageError('name the members once: a MEMBER, -m A,B, or --all');
+  if (all) return { members: 'all' };
+  if (member !== undefined) return { member };
+  return list.length === 1 ? { member: list[0]! } : { members: list };
+}
+
+/** Every line of `text` with `prefix` before it (none for an empty text). */
+function prefixed(prefix: string, text: string): string {
+  if (!text) return '';
+  const lines = text.endsWith('\n') ? text.slice(0, -1).split('\n') : text.split('\n');
+  return lines.map((l) => `${prefix}${l}\n`).join('');
+}
+
+/** What a member's result means as an exit code: the command's own, else NOT_RUN_EXIT. */
+const exitOf = (r: ExecLine): number => (r.ok && r.exitCode !== null && r.exitCode !== undefined && !r.stopped ? r.exitCode : NOT_RUN_EXIT);
+
+function why(r: ExecLine): string {
+  if (!r.ok) return `${r.error?.code}: ${r.error?.message}`;
+  if (r.stopped) return r.stopped === 'timeout' ? 'stopped after --timeout' : 'cancelled';
+  return `exit ${r.exitCode}`;
+}
+
+/** `fleetctl exec`: a shell command on members through POST /members/exec, results as each member finishes. */
+export function execCommand(clientOf: ClientOf, run: Run): CommandModule<Global, Global> {
+  return {
+    command: 'exec [member]',
+    describe: 'run a shell command on members: fleetctl exec MEMBER|-m A,B|--all -- COMMAND',
+    builder: (y) =>
+      y
+        .parserConfiguration({ 'populate--': true })
+        .positional('member', { type: 'string', describe: 'one member (or use -m / --all)' })
+        .option('m', { alias: 'members', type: 'string', array: true, requiresArg: true, describe: 'members, comma-separated' })
+        .option('all', { type: 'boolean', default: false, describe: 'every member' })
+        .option('cwd', { type: 'string', requiresArg: true, describe: 'working directory on the member' })
+        .option('timeout', { type: 'number', requiresArg: true, describe: 'stop the command after this many seconds (default 50)' })
+        .option('json', { type: 'boolean', default: false, describe: "one JSON result per member and line (execute_command's shape)" })
+        .example('$0 exec web-1 -- uptime', "web-1's output as is; fleetctl exits with the command's code")
+        .example('$0 exec --all -- df -h /', 'every member, each line prefixed "member | "; non-zero when any failed'),
+    handler: (raw) =>
+      run(async () => {
+        const argv = raw as unknown as Global & { member?: string; m?: string[]; all: boolean; cwd?: string; timeout?: number; json: boolean; '--'?: (string | number)[] };
+        const words = (argv['--'] ?? []).map(String);
+        if (words.length === 0) throw new UsageError('give the command after --, e.g. fleetctl exec web-1 -- uptime');
+        if (argv.timeout !== undefined && !(argv.timeout > 0 && argv.timeout <= 86_400)) throw new UsageError('--timeout must be a number of seconds from 0 to 86400 (exclusive of 0)');
+        const targets = targetsOf(argv.member, argv.m, argv.all);
+        const single = 'member' in targets && targets.member !== 'all';
+        const res = await clientOf(argv).stream('POST', '/members/exec', {
+          ...targets,
+          command: words.join(' '),
+          ...(argv.cwd ? { cwd: argv.cwd } : {}),
+          ...(argv.timeout !== undefined ? { timeout_s: argv.timeout } : {}),
+        });
+        const results: ExecLine[] = [];
+        const decoder = new TextDecoder();
+        let buf = '';
+        const onLine = (line: string): void => {
+          const r = JSON.parse(line) as ExecLine;
+          results.push(r);
+          if (argv.json) return void process.stdout.write(`${line}\n`);
+          if (single) {
+            process.stdout.write(r.stdout ?? '');
+            process.stderr.write(r.stderr ?? '');
+            if (exitOf(r) === NOT_RUN_EXIT) process.stderr.write(`fleetctl: ${r.member}: ${why(r)}\n`);
+            return;
+          }
+          process.stdout.write(prefixed(`${r.member} | `, r.stdout ?? ''));
+          process.stderr.write(prefixed(`${r.member} | `, r.stderr ?? ''));
+          if (exitOf(r) !== 0) process.stderr.write(`${r.member} ! ${why(r)}\n`);
+        };
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+          buf += decoder.decode(chunk, { stream: true });
+          let nl: number;
+          while ((nl = buf.indexOf('\n')) >= 0) {
+            const line = buf.slice(0, nl);
+            buf = buf.slice(nl + 1);
+            if (line.trim()) onLine(line);
+          }
+        }
+        if (buf.trim()) onLine(buf);
+        if (single) return void (process.exitCode = exitOf(results[0]!));
+        const failed = results.filter((r) => exitOf(r) !== 0);
+        if (!argv.json) {
+          const detail = failed.map((r) => `${r.member}: ${why(r)}`).join('; ');
+          process.stderr.write(`${results.length} members: ${results.length - failed.length} ok, ${failed.length} failed${detail ? ` (${detail})` : ''}\n`);
+        }
+        if (failed.length) process.exitCode = 1;
+      }),
+  };
+}
