@@ -199,11 +199,16 @@ export class MembersService {
     const spec = { command: input.command, ...(input.cwd ? { cwd: input.cwd } : {}), ...(input.env ? { env: input.env } : {}) };
     // Secrets are filled in per member (each has its own scope) and redacted from everything that comes back.
     const forMember = (n: string) => {
-      const expand = this.secrets ? (t: string) => this.secrets!.expand(t, n) : (t: string) => t;
+      const expand = (t: string) => this.expandSecrets(t, n);
       return { ...spec, command: expand(spec.command), ...(spec.env ? { env: Object.fromEntries(Object.entries(spec.env).map(([k, v]) => [k, expand(v)])) } : {}) };
     };
     const results = await fanOut(names, async (n) => this.runtime(n).run(forMember(n), { timeoutMs, signal }));
     return this.ctx.redactor.redactDeep(results);
+  }
+
+  /** Fills `{{secure.NAME}}` for one member (its credentials' scope applies); text as it is without the credentials part. */
+  expandSecrets(text: string, member: string): string {
+    return this.secrets ? this.secrets.expand(text, member) : text;
   }
 
   /** execute_command with background: true (through the tasks part). */

@@ -22,7 +22,11 @@ export function tasksPart({ ctx, services }: PartDeps): FleetPart {
   const service = new TasksService(ctx, members, taskSettings(ctx.config.tasks));
   members.background = (input, session) =>
     fanOut(members.targets(input), async (member) => {
-      const t = await service.start({ member, command: input.command, ...(input.cwd ? { cwd: input.cwd } : {}), ...(input.env ? { env: input.env } : {}), ...(input.stall_after_s ? { stall_after_s: input.stall_after_s } : {}) }, session);
+      const t = await service.start(
+        { member, command: input.command, ...(input.cwd ? { cwd: input.cwd } : {}), ...(input.env ? { env: input.env } : {}), ...(input.stall_after_s ? { stall_after_s: input.stall_after_s } : {}) },
+        session,
+        { expand: (text) => members.expandSecrets(text, member) },
+      );
       return { ...t };
     });
   return {

@@ -106,8 +106,12 @@ export class TasksService {
     void this.cleanup();
   }
 
-  /** Starts a command detached on a member; resolves once it runs there and task.started is committed. */
-  async start(input: StartInput, session: string | undefined, opts: { kind?: TaskRecord['kind']; stdin?: string; label?: string } = {}): Promise<TaskView> {
+  /**
+   * Starts a command detached on a member; resolves once it runs there and task.started is committed.
+   * `expand` fills `{{secure.NAME}}` in what goes to the member only: the command stored in fleet.db
+   * and shown in views and events keeps the placeholders.
+   */
+  async start(input: StartInput, session: string | undefined, opts: { kind?: TaskRecord['kind']; stdin?: string; label?: string; expand?: (text: string) => string } = {}): Promise<TaskView> {
     const record = this.members.registry.get(input.member);
     this.watcherFor(record.name);
     const id = `t-${randomBytes(8).toString('hex')}`;
@@ -115,7 +119,12 @@ export class TasksService {
     const stallAfterMs = input.stall_after_s !== undefined ? Math.round(input.stall_after_s * 1000) : this.settings.stallAfterMs;
     this.store.insertStarting({ id, member: record.name, kind: opts.kind ?? 'command', command: opts.label ?? input.command, session: session ?? null, startedAt: now, stallAfterMs });
     this.starting.set(id, null);
-    const spec: CommandSpec = { command: input.command, ...(input.cwd ? { cwd: input.cwd } : {}), ...(input.env ? { env: input.env } : {}) };
+    const fill = opts.expand ?? ((t: string) => t);
+    const spec: CommandSpec = {
+      command: fill(input.command),
+      ...(input.cwd ? { cwd: input.cwd } : {}),
+      ...(input.env ? { env: Object.fromEntries(Object.entries(input.env).map(([k, v]) => [k, fill(v)])) } : {}),
+    };
     let out: CommandOutcome;
     try {
       out = await this.sh(record.name, startScript(this.settings.root, id, spec, opts.stdin));
@@ -273,7 +282,8 @@ export class TasksService {
     } catch (e) {
       view.outputError = (e as Error).message;
     }
-    return view;
+    // Output read from the member may carry a secret the task was given.
+    return this.ctx.redactor.redactDeep(view);
   }
 
   list(filter: { member?: string; state?: string }): TaskView[] {

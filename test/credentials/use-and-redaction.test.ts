@@ -67,6 +67,27 @@ describe('{{secure.NAME}} on a real sshd member, and redaction everywhere', () =
     expect(JSON.stringify(r)).not.toContain(secret);
   });
 
+  it('fills the value in for a background task too, which stores and shows only the placeholder and redacts its output', { timeout: 60_000 }, async () => {
+    const r = await mcp.call<{ results: { member: string; task?: { id: string }; id?: string }[] }>('execute_command', {
+      member: 'node-a',
+      background: true,
+      command: "printf %s '{{secure.deploy_token}}' | sha256sum; echo \"bg={{secure.deploy_token}}\"; echo \"$TOKEN\" >&2",
+      env: { TOKEN: 'Bearer {{secure.deploy_token}}' },
+    });
+    expect(JSON.stringify(r)).not.toContain(secret);
+    const id = JSON.stringify(r).match(/"(t-[0-9a-f]{16})"/)![1]!;
+    await mcp.waitForPushed('the task to end', (es) => es.some((e) => e.subject === id && e.topic === 'task.completed'), 30_000);
+    const done = mcp.pushed.find((e) => e.subject === id && e.topic === 'task.completed')!;
+    expect(JSON.stringify(done)).toContain(sha); // the member really had the value
+    expect(JSON.stringify(done)).toContain('bg=[REDACTED:deploy_token]');
+    const shown = await mcp.call<{ task: { command: string; stdoutTail: string; stderrTail: string } }>('monitor_task', { task_id: id });
+    expect(shown.task.command).toContain('{{secure.deploy_token}}');
+    expect(shown.task.stdoutTail).toContain('bg=[REDACTED:deploy_token]');
+    expect(shown.task.stderrTail).toContain('Bearer [REDACTED:deploy_token]');
+    expect(JSON.stringify(shown)).not.toContain(secret);
+    expect(JSON.stringify(mcp.pushed)).not.toContain(secret);
+  });
+
   it('redacts the value from events (published ones too) and error output, then no file under FLEET_HOME holds its bytes, WAL included', { timeout: 30_000 }, async () => {
     const failed = await mcp.raw('execute_command', { member: 'node-a', command: 'echo "failing with {{secure.deploy_token}}" >&2; exit 3' });
     expect(JSON.stringify(failed)).not.toContain(secret);
