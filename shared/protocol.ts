@@ -54,6 +54,10 @@ export type ErrorCode =
   | 'task_running'
   | 'task_start_failed'
   | 'task_stop_failed'
+  // file watches
+  | 'bad_watch'
+  | 'unknown_watch'
+  | 'watch_failed'
   // the daemon and its home
   | 'already_running'
   | 'unsafe_home'

@@ -109,4 +109,28 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX tasks_state ON tasks(state, member);
     `,
   },
+  {
+    version: 4,
+    name: 'file watches and their last snapshots',
+    sql: `
+      CREATE TABLE watches (
+        id TEXT PRIMARY KEY,
+        member TEXT NOT NULL COLLATE NOCASE,
+        path TEXT NOT NULL,
+        recursive INTEGER NOT NULL,
+        include TEXT,
+        exclude TEXT,
+        method TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        listing_hash TEXT,
+        snapshot_at INTEGER
+      );
+      CREATE TABLE watch_entries (
+        watch TEXT NOT NULL,
+        path TEXT NOT NULL,
+        sig TEXT NOT NULL,
+        PRIMARY KEY (watch, path)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

@@ -1,0 +1,299 @@
+import type { MemberRuntime, MemberStream } from '../members/runtime.js';
+import { Coalescer, type Pending } from './coalescer.js';
+import { diffSnapshots, inotifyChange, MAX_LINE, parseHead, parseListing, PathFilter } from './listing.js';
+import { ALIVE, INOTIFY_READY, inotifyScript, listScript, pollScript, probeScript, TARGET_HEAD } from './scripts.js';
+import type { WatchRecord } from './store.js';
+
+/** config.watch in the units the code uses. */
+export interface WatchSettings {
+  pollMs: number;
+  debounceMs: number;
+  maxDelayMs: number;
+  maxFiles: number;
+  /** Biggest listing read through a pooled shell (below members.outputLimit); bigger ones get a channel. */
+  inlineBytes: number;
+  /** How long inotifywait may take to set up its watches. */
+  readyTimeoutMs: number;
+  aliveSeconds: number;
+}
+
+/** What a watch tells its service: changes to commit, a snapshot to keep. */
+export interface WatchSink {
+  /** Commits changes (each with its snapshot entry when known); resolves once durable. */
+  commit(w: WatchRecord, method: 'inotify' | 'poll', changes: Pending[], overflow: number): Promise<void>;
+  /** Keeps a snapshot without telling anything (a baseline, or inotify's refresh). */
+  keep(w: WatchRecord, entries: Map<string, string>, hash: string): void;
+  /** Records that a listing's changes are all committed. */
+  synced(w: WatchRecord, hash: string): void;
+  entries(w: WatchRecord): Map<string, string>;
+  /** The watch's row now (listing hash, snapshot time). */
+  fresh(w: WatchRecord): WatchRecord | undefined;
+}
+
+type Listing = { unchanged: true; hash: string } | { unchanged: false; hash: string; entries: Map<string, string>; cut: boolean };
+
+/**
+ * One watch, live on its member: inotifywait on a channel of its own when the member has it
+ * (and the watch allows it), else a find snapshot every pollMs over the pooled shells. Each
+ * start (first time, after a restart, after the member reconnects) rescans against the last
+ * snapshot kept in fleet.db, so what changed meanwhile is told once.
+ */
+export class ActiveWatch {
+  state: 'idle' | 'starting' | 'running' | 'down' = 'idle';
+  method: 'inotify' | 'poll' | undefined;
+  lastError: string | undefined;
+  cut = false;
+  lastChangeAt: number | undefined;
+  private generation = 0;
+  private stream: MemberStream | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private polling = false;
+  private refreshing: Promise<void> | undefined;
+  private refreshAgain = false;
+  private readonly coalescer: Coalescer;
+  private readonly filter: PathFilter;
+  private stopped = false;
+  private isFile = false;
+  /** The last flush being committed. */
+  private committing: Promise<void> = Promise.resolve();
+  /** The listing hash to mark synced once the flush of its changes is committed. */
+  private pendingHash: string | undefined;
+
+  constructor(
+    readonly record: WatchRecord,
+    private readonly settings: WatchSettings,
+    private readonly sink: WatchSink,
+  ) {
+    this.filter = new PathFilter(record.include, record.exclude);
+    this.coalescer = new Coalescer(settings.debounceMs, settings.maxDelayMs, (changes, overflow) => {
+      this.committing = this.commit(changes, overflow);
+    });
+  }
+
+  private starting: Promise<void> = Promise.resolve();
+
+  /** Starts watching unless it is already (re)starting or running; settles when that start is over. */
+  ensure(rt: MemberRuntime): Promise<void> {
+    this.runtime = rt;
+    if (this.stopped || this.state === 'starting' || this.state === 'running') return this.starting;
+    this.state = 'starting';
+    const gen = ++this.generation;
+    this.starting = this.start(rt, gen).catch((e: Error) => {
+      if (gen !== this.generation) return;
+      this.lastError = e.message;
+      this.down();
+    });
+    return this.starting;
+  }
+
+  /** The member went away (or the stream ended): wait for ensure. */
+  down(): void {
+    this.state = 'down';
+    this.generation++;
+    clearInterval(this.pollTimer);
+    this.pollTimer = undefined;
+    this.stream?.close();
+    this.stream = undefined;
+  }
+
+  private async start(rt: MemberRuntime, gen: number): Promise<void> {
+    const probe = (await rt.run({ command: probeScript(this.record) }, { timeoutMs: 30_000 })).stdout;
+    const hasInotify = probe.includes('inotify=yes');
+    const exists = probe.includes('exists=yes');
+    const useInotify = this.record.method === 'inotify' || (this.record.method === 'auto' && hasInotify && exists);
+    if (this.record.method === 'inotify' && !hasInotify) throw new Error('inotifywait is not installed on the member (install inotify-tools, or watch with method "poll")');
+    if (gen !== this.generation) return;
+    if (useInotify) await this.startInotify(rt, gen);
+    else this.method = 'poll';
+    if (gen !== this.generation) return;
+    // The rescan: whatever changed since the last snapshot (fleetd down, member away) is told now.
+    await this.rescan(rt, true);
+    if (gen !== this.generation) return;
+    this.state = 'running';
+    this.lastError = undefined;
+    if (this.method === 'poll') {
+      this.pollTimer = setInterval(() => void this.poll(rt, gen), this.settings.pollMs);
+      this.pollTimer.unref();
+    }
+  }
+
+  /** Opens inotifywait's channel; resolves once its watches are set up. */
+  private startInotify(rt: MemberRuntime, gen: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let buffer = '';
+      let ready = false;
+      const timer = setTimeout(() => reject(new Error(`inotifywait did not set up its watches within ${this.settings.readyTimeoutMs} ms`)), this.settings.readyTimeoutMs);
+      const onLine = (line: string) => {
+        if (!ready) {
+          if (line.startsWith(TARGET_HEAD)) this.isFile = line.endsWith('file');
+          else if (line === INOTIFY_READY) {
+            ready = true;
+            clearTimeout(timer);
+            resolve();
+          } else if (line.startsWith("Couldn't") || line.startsWith('fleet-missing') || line.startsWith('Failed')) this.lastError = line.slice(0, 300);
+          return;
+        }
+        if (line === ALIVE) return;
+        const bar = line.indexOf('|');
+        if (bar < 0) {
+          // inotify's queue overflowed: events were lost, so look at the whole tree.
+          if (line.includes('Q_OVERFLOW')) void this.rescan(rt, true);
+          return;
+        }
+        const change = inotifyChange(line.slice(0, bar));
+        let rel = line.slice(bar + 1).replace(/^\.\//, '').replace(/^\.$/, '');
+        if (this.isFile) {
+          if (rel !== this.record.path.slice(this.record.path.lastIndexOf('/') + 1)) return;
+          rel = '';
+        }
+        if (change && this.filter.accepts(rel)) this.note(rel, change);
+      };
+      rt.openStream(inotifyScript(this.record, this.settings.aliveSeconds), {
+        onData: (chunk) => {
+          if (gen !== this.generation) return;
+          buffer += chunk.toString('utf8');
+          let nl: number;
+          while ((nl = buffer.indexOf('\n')) >= 0) {
+            const line = buffer.slice(0, nl);
+            buffer = buffer.slice(nl + 1);
+            if (line.length <= MAX_LINE) onLine(line);
+          }
+          if (buffer.length > MAX_LINE) buffer = ''; // a line longer than any path: not inotifywait's
+        },
+        onClose: () => {
+          clearTimeout(timer);
+          if (!ready) reject(new Error(this.lastError ?? 'inotifywait ended before it was watching'));
+          if (gen === this.generation && this.stream) this.down();
+        },
+      }).then(
+        (s) => {
+          if (gen !== this.generation) s.close();
+          else {
+            this.stream = s;
+            this.method = 'inotify';
+          }
+        },
+        (e: Error) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      );
+    });
+  }
+
+  private note(rel: string, change: Pending['change'] & string, sig?: string | null): void {
+    this.lastChangeAt = Date.now();
+    this.coalescer.add(rel, change, sig);
+  }
+
+  /** Commits a flush; with inotify, then brings the kept snapshot up to date (quietly). */
+  private async commit(changes: Pending[], overflow: number): Promise<void> {
+    if (this.stopped) return;
+    const hash = this.pendingHash;
+    this.pendingHash = undefined;
+    try {
+      await this.sink.commit(this.record, this.method ?? 'poll', changes, overflow);
+      if (hash) this.sink.synced(this.record, hash);
+    } catch (e) {
+      this.lastError = `cannot record changes: ${(e as Error).message}`;
+    }
+    if (this.method === 'inotify') this.refresh();
+  }
+
+  private refresh(): void {
+    if (this.refreshing) {
+      this.refreshAgain = true;
+      return;
+    }
+    const rt = this.runtime;
+    if (!rt) return;
+    this.refreshing = this.rescan(rt, false)
+      .catch(() => undefined)
+      .finally(() => {
+        this.refreshing = undefined;
+        if (this.refreshAgain) {
+          this.refreshAgain = false;
+          this.refresh();
+        }
+      });
+  }
+
+  /** Set by the service: the member's runtime now. */
+  runtime: MemberRuntime | undefined;
+
+  /** One poll of a polling watch. */
+  private async poll(rt: MemberRuntime, gen: number): Promise<void> {
+    if (this.polling || gen !== this.generation) return;
+    this.polling = true;
+    try {
+      await this.rescan(rt, true);
+    } catch (e) {
+      this.lastError = (e as Error).message;
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  /**
+   * Lists the tree and compares it with the kept snapshot. `tell`: the differences become
+   * file.changed (each committed with its entry); otherwise the listing is kept quietly.
+   * A watch without a snapshot yet takes the listing as its baseline.
+   */
+  private async rescan(rt: MemberRuntime, tell: boolean): Promise<void> {
+    const row = this.sink.fresh(this.record);
+    if (!row) return;
+    const listing = await this.list(rt, row.snapshotAt === null ? '' : (row.listingHash ?? ''));
+    if (listing.unchanged) return;
+    this.cut = listing.cut;
+    if (row.snapshotAt === null || !tell) {
+      this.sink.keep(this.record, listing.entries, listing.hash);
+      return;
+    }
+    const changes = diffSnapshots(this.sink.entries(this.record), listing.entries);
+    if (changes.length === 0) return this.sink.synced(this.record, listing.hash);
+    for (const c of changes) this.note(c.rel, c.change, c.sig);
+    this.pendingHash = listing.hash;
+    this.coalescer.flushNow();
+    // The next look compares with these entries: they must be committed first.
+    await this.committing;
+  }
+
+  /** Lists the watched tree: through a pooled shell when small, else on a channel of its own. */
+  private async list(rt: MemberRuntime, knownHash: string): Promise<Listing> {
+    const s = this.settings;
+    const out = await rt.run({ command: pollScript(this.record, s.maxFiles, knownHash, s.inlineBytes) }, { timeoutMs: 60_000 });
+    const lines = out.stdout.split('\n');
+    const head = parseHead(lines[0] ?? '');
+    if (!head) throw new Error(`the member's listing of ${this.record.path} is unreadable: ${(out.stderr || out.stdout).slice(0, 200)}`);
+    if (head.hash === knownHash) return { unchanged: true, hash: head.hash };
+    let body = lines.slice(1);
+    if (head.bytes > s.inlineBytes) body = await this.listOnChannel(rt);
+    const { entries, cut } = parseListing(body, this.filter, s.maxFiles);
+    return { unchanged: false, hash: head.hash, entries, cut: cut || head.lines >= s.maxFiles };
+  }
+
+  /** A big listing, read on a channel of its own (bounded by maxFiles lines of at most MAX_LINE). */
+  private listOnChannel(rt: MemberRuntime): Promise<string[]> {
+    const limit = this.settings.maxFiles * 256 + 4096;
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let bytes = 0;
+      let stream: MemberStream | undefined;
+      rt.openStream(listScript(this.record, this.settings.maxFiles), {
+        onData: (d) => {
+          if (bytes > limit) return;
+          bytes += d.length;
+          chunks.push(d);
+          if (bytes > limit) stream?.close();
+        },
+        onClose: () => resolve(Buffer.concat(chunks).toString('utf8').split('\n').slice(1)),
+      }).then((s) => (stream = s), reject);
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.down();
+    this.coalescer.stop();
+  }
+}
