@@ -191,6 +191,7 @@ export class ActiveWatch {
     if (this.stopped) return;
     const hash = this.pendingHash;
     this.pendingHash = undefined;
+    this.inCommit++;
     try {
       await this.sink.commit(this.record, this.method ?? 'poll', changes, overflow);
       if (hash) this.sink.synced(this.record, hash);
@@ -198,7 +199,15 @@ export class ActiveWatch {
       this.lastError = `cannot record changes: ${(e as Error).message}`;
     }
     if (this.method === 'inotify') this.refresh();
+    this.inCommit--;
   }
+
+  /** Nothing held, being committed or being re-listed: what was seen so far is all in fleet.db. */
+  get quiet(): boolean {
+    return this.coalescer.size === 0 && !this.inCommit && !this.refreshing && !this.polling;
+  }
+
+  private inCommit = 0;
 
   private refresh(): void {
     if (this.refreshing) {

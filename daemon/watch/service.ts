@@ -31,6 +31,8 @@ export interface WatchView {
   method: 'inotify' | 'poll' | 'none';
   state: ActiveWatch['state'];
   files: number;
+  /** Every change seen so far is committed with its snapshot (nothing held back by the debounce). */
+  quiet: boolean;
   /** The snapshot hit watch.maxFiles: files beyond it are not watched by polling. */
   truncated?: boolean;
   snapshotAt?: string;
@@ -202,6 +204,7 @@ export class WatchService {
       method: w.method ?? 'none',
       state: w.state,
       files,
+      quiet: w.quiet,
       ...(w.cut ? { truncated: true } : {}),
       ...(row.snapshotAt !== null ? { snapshotAt: new Date(row.snapshotAt).toISOString() } : {}),
       ...(w.lastChangeAt ? { lastChangeAt: new Date(w.lastChangeAt).toISOString() } : {}),
