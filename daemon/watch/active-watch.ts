@@ -1,7 +1,7 @@
 import type { MemberRuntime, MemberStream } from '../members/runtime.js';
 import { Coalescer, type Pending } from './coalescer.js';
 import { diffSnapshots, inotifyChange, MAX_LINE, parseHead, parseListing, PathFilter } from './listing.js';
-import { ALIVE, INOTIFY_READY, inotifyScript, listScript, pollScript, probeScript, TARGET_HEAD } from './scripts.js';
+import { ALIVE, checkFragment, INOTIFY_READY, inotifyScript, listScript, pollScript, probeScript, TARGET_HEAD } from './scripts.js';
 import type { WatchRecord } from './store.js';
 
 /** config.watch in the units the code uses. */
@@ -30,7 +30,7 @@ export interface WatchSink {
   fresh(w: WatchRecord): WatchRecord | undefined;
 }
 
-type Listing = { unchanged: true; hash: string } | { unchanged: false; hash: string; entries: Map<string, string>; cut: boolean };
+type Listing = ({ unchanged: true } | { unchanged: false; entries: Map<string, string>; cut: boolean }) & { hash: string; startedAt: number };
 
 /**
  * One watch, live on its member: inotifywait on a channel of its own when the member has it
@@ -46,7 +46,6 @@ export class ActiveWatch {
   lastChangeAt: number | undefined;
   private generation = 0;
   private stream: MemberStream | undefined;
-  private pollTimer: NodeJS.Timeout | undefined;
   private polling = false;
   private refreshing: Promise<void> | undefined;
   private refreshAgain = false;
@@ -90,8 +89,7 @@ export class ActiveWatch {
   down(): void {
     this.state = 'down';
     this.generation++;
-    clearInterval(this.pollTimer);
-    this.pollTimer = undefined;
+    this.since = undefined;
     this.stream?.close();
     this.stream = undefined;
   }
@@ -111,11 +109,25 @@ export class ActiveWatch {
     if (gen !== this.generation) return;
     this.state = 'running';
     this.lastError = undefined;
-    if (this.method === 'poll') {
-      this.pollTimer = setInterval(() => void this.poll(rt, gen), this.settings.pollMs);
-      this.pollTimer.unref();
-    }
   }
+
+  /**
+   * A polling watch's part of its member's periodic check (see checkFragment); undefined
+   * when it is not polling now or is busy. Without a listing time yet it must list: poll() then.
+   */
+  check(): string | undefined {
+    if (this.state !== 'running' || this.method !== 'poll' || this.polling || this.since === undefined) return undefined;
+    return checkFragment(this.record.id, this.record, this.since, this.hadFiles);
+  }
+
+  /** Whether the next check can be the cheap one. */
+  get needsListing(): boolean {
+    return this.state === 'running' && this.method === 'poll' && !this.polling && this.since === undefined;
+  }
+
+  /** The member's clock (seconds) from which the cheap check looks for changes: just before the last listing. */
+  private since: number | undefined;
+  private hadFiles = false;
 
   /** Opens inotifywait's channel; resolves once its watches are set up. */
   private startInotify(rt: MemberRuntime, gen: number): Promise<void> {
@@ -230,9 +242,10 @@ export class ActiveWatch {
   /** Set by the service: the member's runtime now. */
   runtime: MemberRuntime | undefined;
 
-  /** One poll of a polling watch. */
-  private async poll(rt: MemberRuntime, gen: number): Promise<void> {
-    if (this.polling || gen !== this.generation) return;
+  /** One full look of a polling watch (its check found something, or it has no listing time yet). */
+  async poll(): Promise<void> {
+    const rt = this.runtime;
+    if (!rt || this.polling || this.state !== 'running') return;
     this.polling = true;
     try {
       await this.rescan(rt, true);
@@ -252,6 +265,8 @@ export class ActiveWatch {
     const row = this.sink.fresh(this.record);
     if (!row) return;
     const listing = await this.list(rt, row.snapshotAt === null ? '' : (row.listingHash ?? ''));
+    // A change during the listing may or may not be in it: the next check looks from a second before it began.
+    this.since = listing.startedAt - 1;
     if (listing.unchanged) return;
     this.cut = listing.cut;
     if (row.snapshotAt === null || !tell) {
@@ -274,11 +289,12 @@ export class ActiveWatch {
     const lines = out.stdout.split('\n');
     const head = parseHead(lines[0] ?? '');
     if (!head) throw new Error(`the member's listing of ${this.record.path} is unreadable: ${(out.stderr || out.stdout).slice(0, 200)}`);
-    if (head.hash === knownHash) return { unchanged: true, hash: head.hash };
+    this.hadFiles = head.lines > 0;
+    if (head.hash === knownHash) return { unchanged: true, hash: head.hash, startedAt: head.startedAt };
     let body = lines.slice(1);
     if (head.bytes > s.inlineBytes) body = await this.listOnChannel(rt);
     const { entries, cut } = parseListing(body, this.filter, s.maxFiles);
-    return { unchanged: false, hash: head.hash, entries, cut: cut || head.lines >= s.maxFiles };
+    return { unchanged: false, hash: head.hash, startedAt: head.startedAt, entries, cut: cut || head.lines >= s.maxFiles };
   }
 
   /** A big listing, read on a channel of its own (bounded by maxFiles lines of at most MAX_LINE). */

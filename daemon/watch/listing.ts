@@ -12,12 +12,14 @@ export interface ListHead {
   hash: string;
   lines: number;
   bytes: number;
+  /** The member's clock (seconds) when it started listing. */
+  startedAt: number;
 }
 
-/** Reads "fleet-list HASH LINES BYTES"; undefined when the line is not one. */
+/** Reads "fleet-list HASH LINES BYTES STARTED"; undefined when the line is not one. */
 export function parseHead(line: string): ListHead | undefined {
-  const m = new RegExp(`^${LIST_HEAD} ([0-9a-f]{32}) (\\d+) (\\d+)$`).exec(line.trim());
-  return m ? { hash: m[1]!, lines: Number(m[2]), bytes: Number(m[3]) } : undefined;
+  const m = new RegExp(`^${LIST_HEAD} ([0-9a-f]{32}) (\\d+) (\\d+) (\\d+)$`).exec(line.trim());
+  return m ? { hash: m[1]!, lines: Number(m[2]), bytes: Number(m[3]), startedAt: Number(m[4]) } : undefined;
 }
 
 /** Which relative paths a watch reports: include (any, when given) and not exclude. A glob without '/' is matched against the name alone. */

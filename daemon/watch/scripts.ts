@@ -13,7 +13,7 @@ export interface WatchTarget {
   recursive: boolean;
 }
 
-/** Heading line of a listing: "fleet-list HASH LINES BYTES". */
+/** Heading line of a listing: "fleet-list HASH LINES BYTES STARTED" (STARTED: the member's clock, whole seconds, before it listed). */
 export const LIST_HEAD = 'fleet-list';
 /** inotifywait's own line once its watches are set up. */
 export const INOTIFY_READY = 'Watches established.';
@@ -50,12 +50,13 @@ function listing(t: WatchTarget, maxFiles: number): string {
  */
 export function pollScript(t: WatchTarget, maxFiles: number, knownHash: string, inlineBytes: number): string {
   return [
+    'A=$(date +%s)',
     enter(t),
     "NL='\n'",
     'L=$(mktemp 2>/dev/null || echo /tmp/fleet-watch.$$) || exit 3',
     `${listing(t, maxFiles)} > "$L"`,
     'H=$(md5sum < "$L" | cut -d" " -f1); N=$(wc -l < "$L" | tr -d " "); B=$(wc -c < "$L" | tr -d " ")',
-    `echo "${LIST_HEAD} $H $N $B"`,
+    `echo "${LIST_HEAD} $H $N $B $A"`,
     `if [ "$H" != ${shellQuote(knownHash)} ] && [ "$B" -le ${inlineBytes} ]; then cat "$L"; fi`,
     'rm -f "$L"',
   ].join('\n');
@@ -64,15 +65,27 @@ export function pollScript(t: WatchTarget, maxFiles: number, knownHash: string, 
 /** The whole listing with its heading, however long (run on a channel of its own). */
 export function listScript(t: WatchTarget, maxFiles: number): string {
   return [
+    'A=$(date +%s)',
     enter(t),
     "NL='\n'",
     'L=$(mktemp 2>/dev/null || echo /tmp/fleet-watch.$$) || exit 3',
     `${listing(t, maxFiles)} > "$L"`,
     'H=$(md5sum < "$L" | cut -d" " -f1); N=$(wc -l < "$L" | tr -d " "); B=$(wc -c < "$L" | tr -d " ")',
-    `echo "${LIST_HEAD} $H $N $B"`,
+    `echo "${LIST_HEAD} $H $N $B $A"`,
     'cat "$L"',
     'rm -f "$L"',
   ].join('\n');
+}
+
+/**
+ * The cheap check of a polling watch, one `find` and no other process: prints `id` when
+ * anything under the path had its inode changed (written, created, renamed, chmod; a
+ * deletion changes its folder) at or after `since` (member clock, seconds), or when the
+ * path is gone while the snapshot still has files. Many watches' checks run as one command.
+ */
+export function checkFragment(id: string, t: WatchTarget, since: number, hadFiles: boolean): string {
+  const depth = t.recursive ? '' : ' -maxdepth 1';
+  return `T=${pathExpr(t.path)}; if [ -e "$T" ]; then find "$T"${depth} -newerct @${Math.floor(since)} -printf '${id}\\n' -quit 2>/dev/null; else ${hadFiles ? `echo ${id}` : ':'}; fi`;
 }
 
 /** Prints "inotify=yes|no" and whether the path is there now. */

@@ -56,6 +56,9 @@ export class WatchService {
   readonly store: WatchStore;
   private readonly active = new Map<string, ActiveWatch>();
   private readonly timer: NodeJS.Timeout;
+  private readonly pollTimer: NodeJS.Timeout;
+  /** Members whose periodic check is running now. */
+  private readonly checking = new Set<string>();
   private readonly unsubscribe: () => void;
   private readonly sink: WatchSink;
 
@@ -81,7 +84,40 @@ export class WatchService {
     });
     this.timer = setInterval(() => this.tick(), Math.max(1000, Math.min(settings.pollMs, 5000)));
     this.timer.unref();
+    this.pollTimer = setInterval(() => this.pollAll(), settings.pollMs);
+    this.pollTimer.unref();
     setImmediate(() => this.tick());
+  }
+
+  /**
+   * Every pollInterval, one command per member checks all its polling watches at once (one
+   * find each, stopping at the first change); only a watch whose check found something lists
+   * its tree and diffs it.
+   */
+  private pollAll(): void {
+    const byMember = new Map<string, ActiveWatch[]>();
+    for (const w of this.active.values()) {
+      if (w.needsListing) void w.poll();
+      else if (w.check() !== undefined) byMember.set(w.record.member, [...(byMember.get(w.record.member) ?? []), w]);
+    }
+    for (const [member, watches] of byMember) void this.checkMember(member, watches);
+  }
+
+  private async checkMember(member: string, watches: ActiveWatch[]): Promise<void> {
+    const key = member.toLowerCase();
+    const rt = this.members.pool.get(member);
+    if (this.checking.has(key) || !rt || !this.online(member)) return;
+    this.checking.add(key);
+    try {
+      const script = watches.map((w) => w.check() ?? ':').join('\n');
+      const out = await rt.run({ command: script }, { timeoutMs: 60_000 });
+      const hit = new Set(out.stdout.split('\n').map((l) => l.trim()));
+      for (const w of watches) if (hit.has(w.record.id)) void w.poll();
+    } catch {
+      // The member went away: its watches restart when it is back.
+    } finally {
+      this.checking.delete(key);
+    }
   }
 
   private of(member: string): ActiveWatch[] {
@@ -221,6 +257,7 @@ export class WatchService {
 
   stop(): void {
     clearInterval(this.timer);
+    clearInterval(this.pollTimer);
     this.unsubscribe();
     for (const w of this.active.values()) w.stop();
   }

@@ -18,7 +18,8 @@ describe('what a member sends is bounded', () => {
   });
 
   it('reads only a well-formed listing heading', () => {
-    expect(parseHead('fleet-list 0123456789abcdef0123456789abcdef 3 60')).toEqual({ hash: '0123456789abcdef0123456789abcdef', lines: 3, bytes: 60 });
+    expect(parseHead('fleet-list 0123456789abcdef0123456789abcdef 3 60 1700000000')).toEqual({ hash: '0123456789abcdef0123456789abcdef', lines: 3, bytes: 60, startedAt: 1700000000 });
+    expect(parseHead('fleet-list 0123456789abcdef0123456789abcdef 3 60')).toBeUndefined();
     expect(parseHead('fleet-list nothex 3 60')).toBeUndefined();
     expect(parseHead('something else')).toBeUndefined();
   });
