@@ -1,7 +1,8 @@
 import type { MemberRuntime, MemberStream } from '../members/runtime.js';
 import { Coalescer, type Pending } from './coalescer.js';
 import { diffSnapshots, inotifyChange, MAX_LINE, parseHead, parseListing, PathFilter } from './listing.js';
-import { ALIVE, checkFragment, INOTIFY_READY, inotifyScript, listScript, pollScript, probeScript, TARGET_HEAD } from './scripts.js';
+import { ALIVE, INOTIFY_READY, inotifyScript, listScript, pollScript, probeScript, TARGET_HEAD } from './scripts.js';
+import type { CheckItem } from './scripts.js';
 import type { WatchRecord } from './store.js';
 
 /** config.watch in the units the code uses. */
@@ -112,12 +113,12 @@ export class ActiveWatch {
   }
 
   /**
-   * A polling watch's part of its member's periodic check (see checkFragment); undefined
+   * A polling watch's part of its member's periodic check (see checkScript); undefined
    * when it is not polling now or is busy. Without a listing time yet it must list: poll() then.
    */
-  check(): string | undefined {
+  check(): CheckItem | undefined {
     if (this.state !== 'running' || this.method !== 'poll' || this.polling || this.since === undefined) return undefined;
-    return checkFragment(this.record.id, this.record, this.since, this.hadFiles);
+    return { target: this.record, since: this.since, hadFiles: this.hadFiles };
   }
 
   /** Whether the next check can be the cheap one. */

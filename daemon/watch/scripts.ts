@@ -77,15 +77,36 @@ export function listScript(t: WatchTarget, maxFiles: number): string {
   ].join('\n');
 }
 
+/** What the periodic check needs of one polling watch. */
+export interface CheckItem {
+  target: WatchTarget;
+  /** Member clock (seconds): changes after it count. */
+  since: number;
+  /** The snapshot has files: a missing path is a change. */
+  hadFiles: boolean;
+}
+
+/** A path as find's start point from the login folder: never starting with '-' (find would read an option). */
+export function startPoint(path: string): string {
+  if (path.startsWith('/')) return path;
+  if (path === '~') return '.';
+  return `./${path.startsWith('~/') ? path.slice(2) : path}`;
+}
+
 /**
- * The cheap check of a polling watch, one `find` and no other process: prints `id` when
- * anything under the path had its inode changed (written, created, renamed, chmod; a
- * deletion changes its folder) at or after `since` (member clock, seconds), or when the
- * path is gone while the snapshot still has files. Many watches' checks run as one command.
+ * The periodic check of a member's polling watches, one command for all of them: a find over
+ * every watched path (one for the recursive ones, one for the rest) prints the start point of
+ * any entry whose inode changed (written, created, renamed, chmod; a deletion changes its
+ * folder) after the earliest `since`; a path that is gone while its snapshot had files is
+ * printed too. Output: the start points that need a listing, once each.
  */
-export function checkFragment(id: string, t: WatchTarget, since: number, hadFiles: boolean): string {
-  const depth = t.recursive ? '' : ' -maxdepth 1';
-  return `T=${pathExpr(t.path)}; if [ -e "$T" ]; then find "$T"${depth} -newerct @${Math.floor(since)} -printf '${id}\\n' -quit 2>/dev/null; else ${hadFiles ? `echo ${id}` : ':'}; fi`;
+export function checkScript(items: CheckItem[]): string {
+  const since = Math.floor(Math.min(...items.map((i) => i.since)));
+  const find = (list: CheckItem[], depth: string) =>
+    list.length ? `find ${list.map((i) => shellQuote(startPoint(i.target.path))).join(' ')}${depth} -newerct @${since} -printf '%H\\n' 2>/dev/null` : '';
+  const gone = items.filter((i) => i.hadFiles).map((i) => `[ -e ${shellQuote(startPoint(i.target.path))} ] || echo ${shellQuote(startPoint(i.target.path))}`);
+  const steps = [find(items.filter((i) => i.target.recursive), ''), find(items.filter((i) => !i.target.recursive), ' -maxdepth 1'), ...gone].filter(Boolean);
+  return ['cd "$HOME" 2>/dev/null || cd /', `{ ${steps.join('; ')}; } | LC_ALL=C sort -u`].join('\n');
 }
 
 /** Prints "inotify=yes|no" and whether the path is there now. */

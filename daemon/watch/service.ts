@@ -5,6 +5,7 @@ import { FleetError } from '../errors.js';
 import type { MembersService } from '../members/service.js';
 import { ActiveWatch, type WatchSettings, type WatchSink } from './active-watch.js';
 import type { Pending } from './coalescer.js';
+import { checkScript, startPoint } from './scripts.js';
 import { WatchStore, type MethodChoice, type WatchRecord } from './store.js';
 
 /** watch_files' arguments, checked by the tool's schema. */
@@ -109,10 +110,11 @@ export class WatchService {
     if (this.checking.has(key) || !rt || !this.online(member)) return;
     this.checking.add(key);
     try {
-      const script = watches.map((w) => w.check() ?? ':').join('\n');
-      const out = await rt.run({ command: script }, { timeoutMs: 60_000 });
-      const hit = new Set(out.stdout.split('\n').map((l) => l.trim()));
-      for (const w of watches) if (hit.has(w.record.id)) void w.poll();
+      const items = watches.flatMap((w) => w.check() ?? []);
+      if (items.length === 0) return;
+      const out = await rt.run({ command: checkScript(items) }, { timeoutMs: 60_000 });
+      const hit = new Set(out.stdout.split('\n'));
+      for (const w of watches) if (hit.has(startPoint(w.record.path))) void w.poll();
     } catch {
       // The member went away: its watches restart when it is back.
     } finally {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Coalescer, MAX_PENDING, type Pending } from '../../daemon/watch/coalescer.js';
+import { startPoint } from '../../daemon/watch/scripts.js';
 import { diffSnapshots, inotifyChange, MAX_LINE, parseHead, parseListing, PathFilter } from '../../daemon/watch/listing.js';
 
 const all = new PathFilter([], []);
@@ -71,5 +72,13 @@ describe('changes are merged and diffed as a user expects', () => {
     expect(inotifyChange('OPEN')).toBeUndefined();
     const f = new PathFilter(['*.ts', 'docs/*'], ['*.test.ts']);
     expect(['a.ts', 'src/b.ts', 'src/b.test.ts', 'docs/x.md', 'y.md', ''].filter((p) => f.accepts(p))).toEqual(['a.ts', 'src/b.ts', 'docs/x.md', '']);
+  });
+});
+
+describe('member scripts', () => {
+  it('never hands find a start point it would read as an option', () => {
+    expect(startPoint('-delete')).toBe('./-delete');
+    expect(startPoint('~/-exec')).toBe('./-exec');
+    expect(startPoint('/var/log')).toBe('/var/log');
   });
 });
