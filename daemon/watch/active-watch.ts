@@ -45,6 +45,9 @@ export class ActiveWatch {
   lastError: string | undefined;
   cut = false;
   lastChangeAt: number | undefined;
+  /** Cheap checks that found nothing, and full listings of the tree, since this watch started here. */
+  checks = 0;
+  listings = 0;
   private generation = 0;
   private stream: MemberStream | undefined;
   private polling = false;
@@ -119,6 +122,12 @@ export class ActiveWatch {
   check(): CheckItem | undefined {
     if (this.state !== 'running' || this.method !== 'poll' || this.polling || this.since === undefined) return undefined;
     return { target: this.record, since: this.since, hadFiles: this.hadFiles };
+  }
+
+  /** A check started at `now` (member clock) found nothing here: the next one looks from then. */
+  checked(now: number): void {
+    this.checks++;
+    if (!this.polling && this.since !== undefined) this.since = Math.max(this.since, now - 1);
   }
 
   /** Whether the next check can be the cheap one. */
@@ -286,6 +295,7 @@ export class ActiveWatch {
   /** Lists the watched tree: through a pooled shell when small, else on a channel of its own. */
   private async list(rt: MemberRuntime, knownHash: string): Promise<Listing> {
     const s = this.settings;
+    this.listings++;
     const out = await rt.run({ command: pollScript(this.record, s.maxFiles, knownHash, s.inlineBytes) }, { timeoutMs: 60_000 });
     const lines = out.stdout.split('\n');
     const head = parseHead(lines[0] ?? '');

@@ -77,6 +77,9 @@ export function listScript(t: WatchTarget, maxFiles: number): string {
   ].join('\n');
 }
 
+/** First line of a check: the member's clock. */
+export const NOW_HEAD = 'fleet-now';
+
 /** What the periodic check needs of one polling watch. */
 export interface CheckItem {
   target: WatchTarget;
@@ -98,7 +101,8 @@ export function startPoint(path: string): string {
  * every watched path (one for the recursive ones, one for the rest) prints the start point of
  * any entry whose inode changed (written, created, renamed, chmod; a deletion changes its
  * folder) after the earliest `since`; a path that is gone while its snapshot had files is
- * printed too. Output: the start points that need a listing, once each.
+ * printed too. Output: "fleet-now SECONDS" (member clock, before looking), then the start
+ * points that need a listing, once each.
  */
 export function checkScript(items: CheckItem[]): string {
   const since = Math.floor(Math.min(...items.map((i) => i.since)));
@@ -106,7 +110,8 @@ export function checkScript(items: CheckItem[]): string {
     list.length ? `find ${list.map((i) => shellQuote(startPoint(i.target.path))).join(' ')}${depth} -newerct @${since} -printf '%H\\n' 2>/dev/null` : '';
   const gone = items.filter((i) => i.hadFiles).map((i) => `[ -e ${shellQuote(startPoint(i.target.path))} ] || echo ${shellQuote(startPoint(i.target.path))}`);
   const steps = [find(items.filter((i) => i.target.recursive), ''), find(items.filter((i) => !i.target.recursive), ' -maxdepth 1'), ...gone].filter(Boolean);
-  return ['cd "$HOME" 2>/dev/null || cd /', `{ ${steps.join('; ')}; } | LC_ALL=C sort -u`].join('\n');
+  // The member's clock first: a watch with no hit looks from there next time.
+  return ['cd "$HOME" 2>/dev/null || cd /', `echo "${NOW_HEAD} $(date +%s)"`, `{ ${steps.join('; ')}; } | LC_ALL=C sort -u`].join('\n');
 }
 
 /** Prints "inotify=yes|no" and whether the path is there now. */

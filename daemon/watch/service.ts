@@ -5,7 +5,7 @@ import { FleetError } from '../errors.js';
 import type { MembersService } from '../members/service.js';
 import { ActiveWatch, type WatchSettings, type WatchSink } from './active-watch.js';
 import type { Pending } from './coalescer.js';
-import { checkScript, startPoint } from './scripts.js';
+import { checkScript, NOW_HEAD, startPoint } from './scripts.js';
 import { WatchStore, type MethodChoice, type WatchRecord } from './store.js';
 
 /** watch_files' arguments, checked by the tool's schema. */
@@ -39,6 +39,8 @@ export interface WatchView {
   snapshotAt?: string;
   lastChangeAt?: string;
   lastError?: string;
+  /** Since fleetd started: cheap checks that found nothing, and full listings (a listing follows a check that found something). */
+  looks: { checks: number; listings: number };
   createdAt: string;
 }
 
@@ -113,8 +115,14 @@ export class WatchService {
       const items = watches.flatMap((w) => w.check() ?? []);
       if (items.length === 0) return;
       const out = await rt.run({ command: checkScript(items) }, { timeoutMs: 60_000 });
-      const hit = new Set(out.stdout.split('\n'));
-      for (const w of watches) if (hit.has(startPoint(w.record.path))) void w.poll();
+      const [head, ...lines] = out.stdout.split('\n');
+      const now = new RegExp(`^${NOW_HEAD} (\\d+)$`).exec(head ?? '');
+      if (!now || out.exitCode !== 0) return;
+      const hit = new Set(lines);
+      for (const w of watches) {
+        if (hit.has(startPoint(w.record.path))) void w.poll();
+        else w.checked(Number(now[1]));
+      }
     } catch {
       // The member went away: its watches restart when it is back.
     } finally {
@@ -247,6 +255,7 @@ export class WatchService {
       ...(row.snapshotAt !== null ? { snapshotAt: new Date(row.snapshotAt).toISOString() } : {}),
       ...(w.lastChangeAt ? { lastChangeAt: new Date(w.lastChangeAt).toISOString() } : {}),
       ...(w.lastError && w.state !== 'running' ? { lastError: w.lastError } : {}),
+      looks: { checks: w.checks, listings: w.listings },
       createdAt: row.createdAt,
     };
   }

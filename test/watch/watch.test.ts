@@ -143,6 +143,27 @@ describe('file watches on real sshd members, with and without inotify-tools', ()
     }
   });
 
+  it('poll: an unchanged tree is checked each interval but not listed again, however old the other watches of the member are', { timeout: 60_000 }, async () => {
+    const member = 'without-inotify';
+    const older = join(dir, 'older-tree');
+    const later = join(dir, 'later-tree');
+    for (const f of [older, later]) mkdirSync(f);
+    writeFileSync(join(older, 'o'), 'x');
+    await mcp.call('watch_files', { member, path: older });
+    // Files written after the first watch's listing, under a second watch.
+    for (let i = 0; i < 20; i++) writeFileSync(join(later, `l${i}`), 'x');
+    const b = (await mcp.call<{ watch: WatchView }>('watch_files', { member, path: later })).watch;
+    type Looks = { checks: number; listings: number };
+    const looks = async () => (await mcp.call<{ watches: (WatchView & { looks: Looks })[] }>('list_watches', { member })).watches.find((w) => w.id === b.id)!.looks;
+    await waitQuiet(mcp, b.id);
+    // Files changed within the last second are looked at again (the member clock has whole seconds): wait for a check that finds nothing.
+    const first = await looks();
+    await until('a check of the later tree that finds nothing', async () => ((await looks()).checks > first.checks ? true : undefined), 20_000, 100);
+    const before = await looks();
+    await until('5 more checks of the later tree', async () => ((await looks()).checks >= before.checks + 5 ? true : undefined), 20_000, 100);
+    expect((await looks()).listings).toBe(before.listings);
+  });
+
   it('a local member is watched too, and unwatch_files stops a watch', { timeout: 60_000 }, async () => {
     await mcp.call('register_member', { name: 'here', kind: 'local' });
     const folder = join(dir, 'local');
