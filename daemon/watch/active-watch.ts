@@ -105,8 +105,18 @@ export class ActiveWatch {
     const useInotify = this.record.method === 'inotify' || (this.record.method === 'auto' && hasInotify && exists);
     if (this.record.method === 'inotify' && !hasInotify) throw new Error('inotifywait is not installed on the member (install inotify-tools, or watch with method "poll")');
     if (gen !== this.generation) return;
-    if (useInotify) await this.startInotify(rt, gen);
-    else this.method = 'poll';
+    if (useInotify) {
+      try {
+        await this.startInotify(rt, gen);
+      } catch (e) {
+        // auto: a tree too big for inotify's limits (or slow to set up) is still watched, by polling.
+        if (this.record.method !== 'auto' || gen !== this.generation) throw e;
+        this.stream?.close();
+        this.stream = undefined;
+        this.lastError = `inotifywait failed (${(e as Error).message}); polling instead`;
+        this.method = 'poll';
+      }
+    } else this.method = 'poll';
     if (gen !== this.generation) return;
     // The rescan: whatever changed since the last snapshot (fleetd down, member away) is told now.
     await this.rescan(rt, true);
@@ -144,7 +154,12 @@ export class ActiveWatch {
     return new Promise((resolve, reject) => {
       let buffer = '';
       let ready = false;
-      const timer = setTimeout(() => reject(new Error(`inotifywait did not set up its watches within ${this.settings.readyTimeoutMs} ms`)), this.settings.readyTimeoutMs);
+      let failed = false;
+      const fail = (e: Error) => {
+        failed = true;
+        reject(e);
+      };
+      const timer = setTimeout(() => fail(new Error(`inotifywait did not set up its watches within ${this.settings.readyTimeoutMs} ms`)), this.settings.readyTimeoutMs);
       const onLine = (line: string) => {
         if (!ready) {
           if (line.startsWith(TARGET_HEAD)) this.isFile = line.endsWith('file');
@@ -184,12 +199,12 @@ export class ActiveWatch {
         },
         onClose: () => {
           clearTimeout(timer);
-          if (!ready) reject(new Error(this.lastError ?? 'inotifywait ended before it was watching'));
+          if (!ready) fail(new Error(this.lastError ?? 'inotifywait ended before it was watching'));
           if (gen === this.generation && this.stream) this.down();
         },
       }).then(
         (s) => {
-          if (gen !== this.generation) s.close();
+          if (gen !== this.generation || failed) s.close();
           else {
             this.stream = s;
             this.method = 'inotify';
@@ -197,7 +212,7 @@ export class ActiveWatch {
         },
         (e: Error) => {
           clearTimeout(timer);
-          reject(e);
+          fail(e);
         },
       );
     });

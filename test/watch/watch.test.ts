@@ -164,6 +164,26 @@ describe('file watches on real sshd members, with and without inotify-tools', ()
     expect((await looks()).listings).toBe(before.listings);
   });
 
+  it('auto falls back to polling when inotifywait is there but cannot watch; method inotify is refused there', { timeout: 60_000 }, async () => {
+    const bin = pathWithoutInotify(join(dir, 'broken'));
+    writeFileSync(join(bin, 'inotifywait'), '#!/bin/sh\necho "Failed to watch .; upper limit on inotify watches reached!"\nexit 1\n', { mode: 0o755 });
+    const broken = await Sshd.start({ env: { PATH: bin } });
+    try {
+      await mcp.call('register_member', sshMember('broken-inotify', broken));
+      const folder = join(dir, 'broken-watch');
+      mkdirSync(folder);
+      const { watch } = await mcp.call<{ watch: WatchView }>('watch_files', { member: 'broken-inotify', path: folder });
+      expect(watch).toMatchObject({ method: 'poll', state: 'running' });
+      writeFileSync(join(folder, 'x.txt'), 'x');
+      await waitForChange(fleetd, join(folder, 'x.txt'), 'created');
+      const forced = await mcp.raw('watch_files', { member: 'broken-inotify', path: folder, method: 'inotify' });
+      expect(forced.isError).toBe(true);
+      await mcp.call('remove_member', { name: 'broken-inotify' });
+    } finally {
+      await broken.dispose();
+    }
+  });
+
   it('a local member is watched too, and unwatch_files stops a watch', { timeout: 60_000 }, async () => {
     await mcp.call('register_member', { name: 'here', kind: 'local' });
     const folder = join(dir, 'local');
