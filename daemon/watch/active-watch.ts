@@ -200,7 +200,7 @@ export class ActiveWatch {
         onClose: () => {
           clearTimeout(timer);
           if (!ready) fail(new Error(this.lastError ?? 'inotifywait ended before it was watching'));
-          if (gen === this.generation && this.stream) this.down();
+          else if (gen === this.generation && this.stream) this.down();
         },
       }).then(
         (s) => {

@@ -133,7 +133,14 @@ export function inotifyScript(t: WatchTarget, aliveSeconds: number): string {
     // A single file is watched through its folder (an editor's save replaces the file), never recursively.
     `if [ "$S" = . ]; then echo "${TARGET_HEAD} dir"; R=${recursive}; else echo "${TARGET_HEAD} file"; R=; fi`,
     'exec 2>&1',
-    `P=$$; ( trap '' PIPE; while sleep ${aliveSeconds}; do echo ${ALIVE} || break; done; kill $P 2>/dev/null ) </dev/null &`,
-    `exec inotifywait -m $R -e create,modify,attrib,close_write,delete,delete_self,moved_to,moved_from,move_self --format '%e|%w%f' .`,
+    `inotifywait -m $R -e create,modify,attrib,close_write,delete,delete_self,moved_to,moved_from,move_self --format '%e|%w%f' . &`,
+    'W=$!',
+    // sleep's own output goes nowhere, so only the loop holds the channel: killed, it lets the channel close.
+    `( trap '' PIPE; while sleep ${aliveSeconds} >/dev/null 2>&1; do echo ${ALIVE} || break; done; kill $W 2>/dev/null ) &`,
+    'H=$!',
+    "trap 'kill $W $H 2>/dev/null; exit 0' TERM HUP INT",
+    // inotifywait ending (its folder gone, a limit hit) ends the stream: fleetd restarts the watch.
+    'wait $W',
+    'kill $H 2>/dev/null',
   ].join('\n');
 }
