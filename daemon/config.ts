@@ -95,6 +95,19 @@ const CiConfigSchema = z
   })
   .strict();
 
+/** File watches: how often a polling watch looks, how changes are debounced, and bounds on what a member may send. */
+const WatchConfigSchema = z
+  .object({
+    pollInterval: duration(100).prefault(2),
+    // A path's changes are held until it is quiet this long, but never longer than maxDelay.
+    debounce: duration(10).prefault(0.2),
+    maxDelay: duration(10).prefault(1),
+    // Files in one watch's snapshot at most (a bigger tree is cut off, and list_watches says so).
+    maxFiles: z.number().int().min(1).max(1_000_000).default(20_000),
+    maxWatches: z.number().int().min(1).max(10_000).default(256),
+  })
+  .strict();
+
 /** FLEET_HOME/config.json, checked; durations become milliseconds. */
 export const ConfigSchema = z
   .object({
@@ -150,6 +163,7 @@ export const ConfigSchema = z
         return z.NEVER;
       }
     }),
+    watch: WatchConfigSchema.prefault({}),
   })
   .strict();
 

@@ -61,6 +61,10 @@ export type ErrorCode =
   | 'webhook_not_configured'
   | 'bad_repo'
   | 'unknown_ci_watch'
+  // file watches
+  | 'bad_watch'
+  | 'unknown_watch'
+  | 'watch_failed'
   // the daemon and its home
   | 'already_running'
   | 'unsafe_home'

@@ -147,4 +147,28 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE members ADD COLUMN passphrase_credential TEXT;
     `,
   },
+  {
+    version: 6,
+    name: 'file watches and their last snapshots',
+    sql: `
+      CREATE TABLE watches (
+        id TEXT PRIMARY KEY,
+        member TEXT NOT NULL COLLATE NOCASE,
+        path TEXT NOT NULL,
+        recursive INTEGER NOT NULL,
+        include TEXT,
+        exclude TEXT,
+        method TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        listing_hash TEXT,
+        snapshot_at INTEGER
+      );
+      CREATE TABLE watch_entries (
+        watch TEXT NOT NULL,
+        path TEXT NOT NULL,
+        sig TEXT NOT NULL,
+        PRIMARY KEY (watch, path)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

@@ -32,7 +32,7 @@ describe('fleet.db: one owner, versioned migrations', () => {
     const db = openFleetDb(path);
     try {
       expect(schemaVersion(db)).toBe(LATEST);
-      expect(tables(db)).toEqual(['ci_deliveries', 'ci_states', 'ci_watches', 'credentials', 'events', 'mcp_messages', 'member_host_keys', 'members', 'meta', 'tasks']);
+      expect(tables(db)).toEqual(['ci_deliveries', 'ci_states', 'ci_watches', 'credentials', 'events', 'mcp_messages', 'member_host_keys', 'members', 'meta', 'tasks', 'watch_entries', 'watches']);
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
       expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL
     } finally {
