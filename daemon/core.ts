@@ -47,7 +47,7 @@ export async function openCore(home: string, opts: CoreOptions = {}): Promise<Co
   const config = resolveConfig({ flags: opts.flags, env: process.env, file: readConfigFile(paths.config), source: paths.config });
   opts.vetConfig?.(config);
   const lock = new HomeLock(paths.lock, paths.home);
-  lock.acquire();
+  await lock.acquire();
   let db: ReturnType<typeof openFleetDb> | undefined;
   let log: EventLog | undefined;
   const parts: FleetPart[] = [];
@@ -110,7 +110,7 @@ export async function openCore(home: string, opts: CoreOptions = {}): Promise<Co
         for (const p of [...parts].reverse()) await p.stop?.();
         eventLog.close();
         fleetDb.close();
-        lock.release();
+        await lock.release();
         for (const undo of unredact.reverse()) undo();
       },
     };
@@ -118,7 +118,7 @@ export async function openCore(home: string, opts: CoreOptions = {}): Promise<Co
     for (const p of parts.reverse()) await p.stop?.();
     log?.close();
     db?.close();
-    lock.release();
+    await lock.release();
     for (const undo of unredact.reverse()) undo();
     throw e;
   }

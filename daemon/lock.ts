@@ -1,12 +1,12 @@
-import { readFileSync, truncateSync, unlinkSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, realpathSync, truncateSync, unlinkSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { writePrivateFile } from '../shared/home.js';
 import { isProcessAlive, readServerInfo } from '../shared/discovery.js';
 import { FleetError } from './errors.js';
 
-/** How long a start-up retries a busy lock before it calls the home taken. */
-const LOCK_RETRY_MS = 300;
 
 /** Who holds the home, for the refusal message only: the lock itself is the SQLite file lock. */
 interface OwnerInfo {
@@ -15,17 +15,20 @@ interface OwnerInfo {
 }
 
 /**
- * One daemon per home. The lock is a write lock on an empty SQLite database (`fleetd.lock`),
- * taken with `locking_mode=EXCLUSIVE` and `BEGIN EXCLUSIVE` and held on an open connection for
- * the daemon's life. SQLite locks with POSIX fcntl locks, which the kernel drops when the
- * process dies however it dies (kill -9 included), and a second opener, in this process or
- * another, gets SQLITE_BUSY at once. So there is no stale lock to judge by pid, and two
- * daemons started together cannot both win. The lock file is never removed: unlinking it
- * would let a later opener lock a new file while an earlier one still holds the old inode.
- * The owner's pid sits in a separate file (`fleetd.owner`) only to name it in the refusal.
+ * One daemon per home, by a lock the kernel drops however the holder dies (kill -9 included),
+ * so there is no stale lock to judge by pid and two daemons started together cannot both win.
+ *
+ * On Linux the lock is a listening Unix socket in the abstract namespace, named after the home's
+ * real path: bind() is atomic, a second binder gets EADDRINUSE, and the name is gone the moment
+ * its process is. (Abstract names belong to the network namespace: two daemons on one home from
+ * different namespaces are not kept apart.) Elsewhere it is an exclusive SQLite lock on
+ * `fleetd.lock`, taken in one attempt on one connection: measured here, retrying a busy
+ * `BEGIN EXCLUSIVE` (on the same connection or a new one) let two of four racers both hold it
+ * in about one trial of ten, while single attempts never did. The lock file is never removed.
+ * The owner's pid sits in `fleetd.owner` only to name it in the refusal.
  */
 export class HomeLock {
-  private db: Database.Database | undefined;
+  private held: { release(): Promise<void> } | undefined;
   private readonly ownerPath: string;
 
   constructor(
@@ -36,41 +39,48 @@ export class HomeLock {
   }
 
   /** Takes the lock or throws `already_running` naming the owner. */
-  acquire(): void {
-    if (this.db) return;
-    try {
-      this.db = this.lock();
-    } catch (e) {
-      if ((e as { code?: string }).code !== 'SQLITE_NOTADB') throw e;
-      // A lock file from a fleetd before SQLite locks (JSON text): empty it in place (same
-      // inode, so every contender still locks one file) and take it as a fresh database.
-      truncateSync(this.path, 0);
-      this.db = this.lock();
-    }
+  async acquire(): Promise<void> {
+    if (this.held) return;
+    this.held = process.platform === 'linux' ? await this.bindAbstract() : this.lockSqlite();
     const info: OwnerInfo = { pid: process.pid, startedAt: new Date().toISOString() };
     writePrivateFile(this.ownerPath, `${JSON.stringify(info)}\n`);
   }
 
-  /** Drops the lock (and the owner note) if this process holds it. */
-  release(): void {
-    if (!this.db) return;
+  /** Drops the lock (and the owner note) if this process holds it; resolves once another may take it. */
+  async release(): Promise<void> {
+    if (!this.held) return;
     try {
       if (this.owner()?.pid === process.pid) unlinkSync(this.ownerPath);
     } catch {
       /* already gone */
     }
-    this.db.close();
-    this.db = undefined;
+    const held = this.held;
+    this.held = undefined;
+    await held.release();
   }
 
-  /**
-   * SQLite climbs to an exclusive lock through a shared one, so starters that meet at one
-   * instant can all see SQLITE_BUSY from each other's shared step: retry a few times with
-   * jitter (a real holder keeps answering busy) before calling the home taken.
-   */
-  private lock(): Database.Database {
-    const deadline = Date.now() + LOCK_RETRY_MS;
-    for (;;) {
+  /** Linux: bind the home's abstract socket name; EADDRINUSE means another process holds it. */
+  private bindAbstract(): Promise<{ release(): Promise<void> }> {
+    let home = this.home;
+    try {
+      home = realpathSync(this.home);
+    } catch {
+      /* not made yet: its name as given */
+    }
+    const name = `\0fleetd-home-${createHash('sha256').update(home).digest('hex').slice(0, 40)}`;
+    const server = createServer((c) => c.destroy());
+    return new Promise((resolve, reject) => {
+      server.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE' ? this.alreadyRunning() : e));
+      server.listen({ path: name, exclusive: true }, () => {
+        server.unref(); // the lock must not keep a finished process alive
+        resolve({ release: () => new Promise<void>((done) => server.close(() => done())) });
+      });
+    });
+  }
+
+  /** Elsewhere: an exclusive SQLite lock, one attempt on one connection (see above). */
+  private lockSqlite(): { release(): Promise<void> } {
+    const open = () => {
       const db = new Database(this.path, { timeout: 0 });
       try {
         db.pragma('locking_mode = EXCLUSIVE');
@@ -78,11 +88,31 @@ export class HomeLock {
         return db;
       } catch (e) {
         db.close();
-        if ((e as { code?: string }).code !== 'SQLITE_BUSY') throw e;
-        if (Date.now() >= deadline) throw this.alreadyRunning();
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5 + Math.random() * 20);
+        throw e;
+      }
+    };
+    let db: Database.Database;
+    try {
+      db = open();
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (code === 'SQLITE_BUSY') throw this.alreadyRunning();
+      if (code !== 'SQLITE_NOTADB') throw e;
+      // A lock file from a fleetd before SQLite locks (JSON text): empty it in place (same
+      // inode, so every contender still locks one file) and take it as a fresh database.
+      truncateSync(this.path, 0);
+      try {
+        db = open();
+      } catch (e2) {
+        if ((e2 as { code?: string }).code === 'SQLITE_BUSY') throw this.alreadyRunning();
+        throw e2;
       }
     }
+    return {
+      release: async () => {
+        db.close();
+      },
+    };
   }
 
   private alreadyRunning(): FleetError {
