@@ -48,6 +48,8 @@ export class TasksService {
   private readonly polling = new Set<string>();
   private readonly timer: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
+  private readonly firstTick: NodeJS.Immediate;
+  private stopped = false;
 
   constructor(
     private readonly ctx: FleetContext,
@@ -60,7 +62,7 @@ export class TasksService {
     });
     this.timer = setInterval(() => this.tick(), settings.pollMs);
     this.timer.unref();
-    setImmediate(() => this.tick());
+    this.firstTick = setImmediate(() => this.tick());
   }
 
   private key(member: string): string {
@@ -100,6 +102,7 @@ export class TasksService {
 
   /** Periodic: watchers for online members, a poll where tasks run (lost processes, stalls), retention. */
   private tick(): void {
+    if (this.stopped) return; // a tick queued before stop must not touch a closed fleet.db
     for (const name of this.members.registry.names()) if (this.online(name)) this.watcherFor(name);
     const withTasks = new Set(this.store.live().map((t) => t.member));
     for (const m of withTasks) if (this.online(m)) void this.pollMember(m);
@@ -336,6 +339,8 @@ export class TasksService {
   }
 
   stop_(): void {
+    this.stopped = true;
+    clearImmediate(this.firstTick);
     clearInterval(this.timer);
     this.unsubscribe();
     for (const w of this.watchers.values()) w.stop();

@@ -65,6 +65,9 @@ export class WatchService {
   private readonly unsubscribe: () => void;
   private readonly sink: WatchSink;
 
+  private firstTick: NodeJS.Immediate | undefined;
+  private stopped = false;
+
   constructor(
     private readonly ctx: FleetContext,
     private readonly members: MembersService,
@@ -89,7 +92,7 @@ export class WatchService {
     this.timer.unref();
     this.pollTimer = setInterval(() => this.pollAll(), settings.pollMs);
     this.pollTimer.unref();
-    setImmediate(() => this.tick());
+    this.firstTick = setImmediate(() => this.tick());
   }
 
   /**
@@ -146,6 +149,7 @@ export class WatchService {
 
   /** Periodic: (re)starts watches whose member is online and who are not running. */
   private tick(): void {
+    if (this.stopped) return; // a tick queued before stop must not touch a closed fleet.db
     const members = new Set([...this.active.values()].map((w) => w.record.member));
     for (const m of members) if (this.online(m)) this.startMember(m);
   }
@@ -267,6 +271,8 @@ export class WatchService {
   }
 
   stop(): void {
+    this.stopped = true;
+    clearImmediate(this.firstTick);
     clearInterval(this.timer);
     clearInterval(this.pollTimer);
     this.unsubscribe();
