@@ -43,38 +43,33 @@ function listing(t: WatchTarget, maxFiles: number): string {
   return `{ if [ -e "$S" ]; then find "$S"${depth} ! -name "*\${NL}*" -printf '%y %s %T@ %P\\n' 2>/dev/null; fi; } | LC_ALL=C sort | head -n ${maxFiles}`;
 }
 
+/** Lists a watch's tree into a temp file, prints the heading (hash, lines, bytes, member time), then `emit`. */
+function listingScript(t: WatchTarget, maxFiles: number, emit: string): string {
+  return [
+    'A=$(date +%s)',
+    enter(t),
+    "NL='\n'",
+    'L=$(mktemp 2>/dev/null || echo /tmp/fleet-watch.$$) || exit 3',
+    `${listing(t, maxFiles)} > "$L"`,
+    'H=$(md5sum < "$L" | cut -d" " -f1); N=$(wc -l < "$L" | tr -d " "); B=$(wc -c < "$L" | tr -d " ")',
+    `echo "${LIST_HEAD} $H $N $B $A"`,
+    emit,
+    'rm -f "$L"',
+  ].join('\n');
+}
+
 /**
  * One poll: the listing's hash, line and byte counts on the first line; then the listing
  * itself when its hash is not `knownHash` and it is at most `inlineBytes` (a bigger one is
  * read over a channel of its own with listScript).
  */
 export function pollScript(t: WatchTarget, maxFiles: number, knownHash: string, inlineBytes: number): string {
-  return [
-    'A=$(date +%s)',
-    enter(t),
-    "NL='\n'",
-    'L=$(mktemp 2>/dev/null || echo /tmp/fleet-watch.$$) || exit 3',
-    `${listing(t, maxFiles)} > "$L"`,
-    'H=$(md5sum < "$L" | cut -d" " -f1); N=$(wc -l < "$L" | tr -d " "); B=$(wc -c < "$L" | tr -d " ")',
-    `echo "${LIST_HEAD} $H $N $B $A"`,
-    `if [ "$H" != ${shellQuote(knownHash)} ] && [ "$B" -le ${inlineBytes} ]; then cat "$L"; fi`,
-    'rm -f "$L"',
-  ].join('\n');
+  return listingScript(t, maxFiles, `if [ "$H" != ${shellQuote(knownHash)} ] && [ "$B" -le ${inlineBytes} ]; then cat "$L"; fi`);
 }
 
 /** The whole listing with its heading, however long (run on a channel of its own). */
 export function listScript(t: WatchTarget, maxFiles: number): string {
-  return [
-    'A=$(date +%s)',
-    enter(t),
-    "NL='\n'",
-    'L=$(mktemp 2>/dev/null || echo /tmp/fleet-watch.$$) || exit 3',
-    `${listing(t, maxFiles)} > "$L"`,
-    'H=$(md5sum < "$L" | cut -d" " -f1); N=$(wc -l < "$L" | tr -d " "); B=$(wc -c < "$L" | tr -d " ")',
-    `echo "${LIST_HEAD} $H $N $B $A"`,
-    'cat "$L"',
-    'rm -f "$L"',
-  ].join('\n');
+  return listingScript(t, maxFiles, 'cat "$L"');
 }
 
 /** First line of a check: the member's clock. */
