@@ -82,7 +82,7 @@ export async function stopDetached(l: ServiceLayout, timeoutMs = 20_000): Promis
 }
 
 /** True when the process has exited but was not reaped yet (its parent is gone and PID 1 may not reap). */
-function isZombie(pid: number): boolean {
+export function isZombie(pid: number): boolean {
   try {
     return /^\d+ \(.*\) Z/s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
