@@ -5,6 +5,9 @@ import { ALIVE, INOTIFY_READY, inotifyScript, listScript, pollScript, probeScrip
 import type { CheckItem } from './scripts.js';
 import type { WatchRecord } from './store.js';
 
+/** Longest a full listing on its own channel may take before that look is given up. */
+const LIST_TIMEOUT_MS = 120_000;
+
 /** config.watch in the units the code uses. */
 export interface WatchSettings {
   pollMs: number;
@@ -330,6 +333,12 @@ export class ActiveWatch {
       const chunks: Buffer[] = [];
       let bytes = 0;
       let stream: MemberStream | undefined;
+      // A member that holds the channel open without finishing must not stall this watch forever.
+      let timedOut = false;
+      const deadline = setTimeout(() => {
+        timedOut = true;
+        stream?.close();
+      }, LIST_TIMEOUT_MS);
       rt.openStream(listScript(this.record, this.settings.maxFiles), {
         onData: (d) => {
           if (bytes > limit) return;
@@ -337,8 +346,19 @@ export class ActiveWatch {
           chunks.push(d);
           if (bytes > limit) stream?.close();
         },
-        onClose: () => resolve(Buffer.concat(chunks).toString('utf8').split('\n').slice(1)),
-      }).then((s) => (stream = s), reject);
+        onClose: () => {
+          clearTimeout(deadline);
+          // A cut-off listing would read as deletions: fail this look instead, the next one lists again.
+          if (timedOut) reject(new Error(`listing ${this.record.path} on ${this.record.member} took over ${LIST_TIMEOUT_MS / 1000} s`));
+          else resolve(Buffer.concat(chunks).toString('utf8').split('\n').slice(1));
+        },
+      }).then(
+        (s) => (stream = s),
+        (e: unknown) => {
+          clearTimeout(deadline);
+          reject(e);
+        },
+      );
     });
   }
 
