@@ -268,6 +268,9 @@ export class TasksService {
     const rt = this.members.pool.get(t.member);
     const state = rt?.state();
     if (!TERMINAL.includes(t.state) && state?.state !== 'online') {
+      // Not "running": nobody can tell while the member is away (it may have ended, or been lost).
+      view.state = 'unreachable';
+      view.lastKnownState = t.state;
       view.reachable = false;
       view.unreachableSince = state?.since ?? null;
       view.note = `member ${t.member} is unreachable${state?.since ? ` since ${state.since}` : ''}: the task's state is not known until it returns`;

@@ -13,7 +13,7 @@ export function taskTools(server: McpServer, service: TasksService): void {
       title: 'A task now',
       description:
         'One background task: state (running, completed, failed, cancelled), exit code, duration, and the tail of its stdout/stderr, or a byte range of one stream (stream, offset, length). ' +
-        'When its member is unreachable it says since when. Its end arrives as an event anyway: no need to call this in a loop.',
+        'When its member is unreachable its state is "unreachable", with since when (unreachableSince) and the last known state. Its end arrives as an event anyway: no need to call this in a loop.',
       inputSchema: {
         task_id: TaskId,
         stream: z.enum(['stdout', 'stderr']).optional().describe('read a byte range of this stream instead of the tails'),
@@ -25,6 +25,7 @@ export function taskTools(server: McpServer, service: TasksService): void {
       guarded(async () => {
         const range = args.stream ? { stream: args.stream, offset: args.offset ?? 0, length: args.length ?? 65536 } : undefined;
         const task = await service.monitor(args.task_id, range);
+        if (task.reachable === false) return ok(`Task ${args.task_id}: ${String(task.note)} (last known state: ${String(task.lastKnownState)}).`, { task });
         return ok(`Task ${args.task_id} on ${String(task.member)}: ${String(task.state)}${task.exitCode !== null && task.exitCode !== undefined ? ` (exit ${String(task.exitCode)})` : ''}.`, { task });
       }),
   );
