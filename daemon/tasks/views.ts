@@ -28,7 +28,8 @@ export function taskView(t: TaskRecord): TaskView {
     startedAt: new Date(t.startedAt).toISOString(),
     ...(t.endedAt ? { endedAt: new Date(t.endedAt).toISOString() } : {}),
     durationMs: (t.endedAt ?? Date.now()) - t.startedAt,
-    ...(t.stalled ? { stalled: true } : {}),
+    // Only a running task can be stalled; one that ended while quiet is just ended.
+    ...(t.stalled && t.state === 'running' ? { stalled: true } : {}),
     ...(t.result ? { result: t.result } : {}),
   };
 }
