@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import type { DaemonClient } from '../../shared/client.js';
+import { tailTask } from './task-tail.js';
 
 type Global = { home?: string; url?: string; 'token-file'?: string };
 type ClientOf = (argv: Global) => DaemonClient;
@@ -24,11 +25,11 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
 }
 
-/** `fleetctl tasks list|show|stop`: background tasks over GET/POST /tasks. */
+/** `fleetctl tasks list|show|tail|stop`: background tasks over GET/POST /tasks. */
 export function tasksCommand(clientOf: ClientOf, run: Run): CommandModule<Global, Global> {
   return {
     command: 'tasks <command>',
-    describe: 'background tasks on members: list them, show one with its output, stop one',
+    describe: 'background tasks on members: list them, show one, tail (follow) its output, stop one',
     builder: (y) =>
       y
         .command(
@@ -71,7 +72,21 @@ export function tasksCommand(clientOf: ClientOf, run: Run): CommandModule<Global
               out(`task ${task.id}: ${task.state}`);
             }),
         )
-        .demandCommand(1, 'name a tasks command: list, show or stop'),
+        .command(
+          'tail <id>',
+          "print a task's output from its start; with -f keep printing it as it comes until the task ends, then exit with the task's exit code (1 if it was lost or cancelled)",
+          (c) =>
+            c
+              .positional('id', { type: 'string', demandOption: true })
+              .option('follow', { alias: 'f', type: 'boolean', default: false, describe: 'follow the output until the task ends, like tail -f' })
+              .option('stderr', { type: 'boolean', default: false, describe: 'the task\'s stderr instead of its stdout' })
+              .example('$0 tasks tail t-0123456789abcdef -f', 'watch a build to its end; exits with its code'),
+          (argv) =>
+            run(async () => {
+              process.exitCode = await tailTask(clientOf(argv), argv.id, { follow: argv.follow, stream: argv.stderr ? 'stderr' : 'stdout' });
+            }),
+        )
+        .demandCommand(1, 'name a tasks command: list, show, tail or stop'),
     handler: () => undefined,
   };
 }

@@ -114,10 +114,14 @@ export function tailScript(root: string, id: string, bytes: number): string {
   return `d=${d}; tail -c ${bytes} "$d/out" 2>/dev/null; tail -c ${bytes} "$d/err" >&2 2>/dev/null; true`;
 }
 
-/** `length` bytes of one stream from `offset`. */
+/**
+ * The stream's size in bytes on the first line, then up to `length` bytes of it from `offset`
+ * in base64: bytes exactly as written (a cut through a UTF-8 character or a line is mended by
+ * fleetd, see output-range.ts), so a reader can continue at offset + bytes read.
+ */
 export function rangeScript(root: string, id: string, stream: 'out' | 'err', offset: number, length: number): string {
   const d = dirOf(root, id);
-  return `tail -c +${offset + 1} ${d}/${stream} 2>/dev/null | head -c ${length}`;
+  return `f=${d}/${stream}; [ -f "$f" ] || exit 3; wc -c < "$f" && tail -c +${offset + 1} "$f" | head -c ${length} | base64`;
 }
 
 /**

@@ -5,6 +5,7 @@ import { FleetError } from '../errors.js';
 import type { CommandSpec } from '../members/framing.js';
 import type { CommandOutcome } from '../members/runtime.js';
 import type { MembersService } from '../members/service.js';
+import { decodeRange } from './output-range.js';
 import { cancelledEvent, endedEvent, lostEvent, resumedEvent, stalledEvent, startedEvent } from './messages.js';
 import { forgetScript, pollScript, rangeScript, startScript, stopScript, tailScript, TASK_ID, taskFile } from './scripts.js';
 import { TaskStore, TERMINAL, type TaskRecord } from './store.js';
@@ -278,8 +279,11 @@ export class TasksService {
     }
     try {
       if (range) {
-        const r = await this.sh(t.member, rangeScript(this.settings.root, id, range.stream === 'stdout' ? 'out' : 'err', range.offset, range.length));
-        view.output = { stream: range.stream, offset: range.offset, text: r.stdout };
+        // Base64 takes 4/3 of the bytes, and a pooled command's output is capped at members.outputLimit.
+        const req = { ...range, length: Math.max(1, Math.min(range.length, Math.floor(this.ctx.config.members.outputLimit * 0.7))) };
+        const r = await this.sh(t.member, rangeScript(this.settings.root, id, range.stream === 'stdout' ? 'out' : 'err', req.offset, req.length));
+        if (r.exitCode !== 0) view.outputError = `task ${id}'s ${range.stream} file is not on ${t.member} (forgotten?)`;
+        else view.output = decodeRange(r.stdout, req, TERMINAL.includes(t.state));
       } else {
         const r = await this.sh(t.member, tailScript(this.settings.root, id, this.settings.tailBytes));
         view.stdoutTail = r.stdout;
