@@ -12,7 +12,7 @@ export function taskTools(server: McpServer, service: TasksService): void {
     {
       title: 'A task now',
       description:
-        'One background task: state (running, completed, failed, cancelled), exit code, duration, and the tail of its stdout/stderr, or a byte range of one stream (stream, offset, length). ' +
+        'One background task: state (running, completed, failed, cancelled), exit code, duration, and the tail of its stdout/stderr, or a byte range of one stream (stream, offset, length: output.text, and output.nextOffset to read on from). ' +
         'When its member is unreachable its state is "unreachable", with since when (unreachableSince) and the last known state. Its end arrives as an event anyway: no need to call this in a loop.',
       inputSchema: {
         task_id: TaskId,

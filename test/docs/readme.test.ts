@@ -99,7 +99,7 @@ describe('README matches the real tools and flags', () => {
 
   it('names only flags that fleetd, fleetctl and fleet-bridge really take', async () => {
     const help = async (bin: string, args: string[]) => (await run(process.execPath, [bin, ...args, '--help'], { env: { ...process.env, FLEET_TOKEN: '' } })).stdout;
-    const ctlCommands = [[], ['events'], ['publish'], ['status'], ['members'], ['members', 'list'], ['members', 'add'], ['members', 'show'], ['members', 'update'], ['members', 'remove'], ['secret'], ['secret', 'set'], ['secret', 'list'], ['secret', 'rm'], ['tasks', 'list'], ['tasks', 'show'], ['tasks', 'stop'], ['ci', 'setup'], ['ci', 'watch'], ['ci', 'unwatch'], ['ci', 'list'], ['hooks', 'install'], ['hooks', 'uninstall'], ['hook'], ['service'], ['service', 'install'], ['service', 'status'], ['service', 'logs'], ['mcp-config'], ['exec'], ['cp'], ['doctor']];
+    const ctlCommands = [[], ['events'], ['publish'], ['status'], ['members'], ['members', 'list'], ['members', 'add'], ['members', 'show'], ['members', 'update'], ['members', 'remove'], ['secret'], ['secret', 'set'], ['secret', 'list'], ['secret', 'rm'], ['tasks', 'list'], ['tasks', 'show'], ['tasks', 'tail'], ['tasks', 'stop'], ['ci', 'setup'], ['ci', 'watch'], ['ci', 'unwatch'], ['ci', 'list'], ['hooks', 'install'], ['hooks', 'uninstall'], ['hook'], ['service'], ['service', 'install'], ['service', 'status'], ['service', 'logs'], ['mcp-config'], ['exec'], ['cp'], ['doctor']];
     const helps: Record<string, string> = {
       fleetd: await help(FLEETD, []),
       'fleet-bridge': await help(BRIDGE, []),
