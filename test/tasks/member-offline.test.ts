@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FleetdProcess, until } from '../helpers/fleetd.js';
+import { FleetdProcess, fleetctl, until } from '../helpers/fleetd.js';
 import { McpTestClient } from '../helpers/mcp.js';
 import { FAST_MEMBERS, sshMember, waitForMemberEvent } from '../helpers/members.js';
 import { Sshd } from '../helpers/sshd.js';
@@ -39,6 +39,9 @@ describe('member unreachable while its tasks run', () => {
     const reused = await startTask(mcp, 'box', 'sleep 301');
     const running = await mcp.call<Monitored>('monitor_task', { task_id: survivor });
     expect(running.task).toMatchObject({ state: 'running' });
+
+    // fleetctl tasks tail -f rides the outage out: it waits, then prints the rest, once.
+    const tail = fleetctl(['--home', fleetd.home, 'tasks', 'tail', survivor, '-f']);
 
     const cutAt = Date.now();
     await sshd.kill();
@@ -78,6 +81,8 @@ describe('member unreachable while its tasks run', () => {
       writeFileSync(flag, '');
       const done = await waitForTask(mcp, survivor, 'task.completed');
       expect(done.data).toMatchObject({ exitCode: 0, stdoutTail: 'before\nafter' });
+      const tailed = await tail;
+      expect(tailed).toMatchObject({ code: 0, stdout: 'before\nafter\n' });
       // A few more polls (every 0.5 s): nothing may repeat.
       await new Promise((r) => setTimeout(r, 2500));
       expect(taskEvents(mcp, survivor).map((e) => e.topic)).toEqual(['task.started', 'task.completed']);
