@@ -9,6 +9,15 @@ import { FAST_MEMBERS, sshMember, waitForMemberEvent } from '../helpers/members.
 import { Sshd } from '../helpers/sshd.js';
 import { liveProcesses, startTask, taskEvents, waitForTask } from './lib.js';
 
+/** SIGKILL to a task's whole process group (its wrapper leads it). */
+function killGroup(wrapper: number): void {
+  try {
+    process.kill(-wrapper, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
 type Monitored = { task: { state: string; reachable?: boolean; unreachableSince?: string; lastKnownState?: string; note?: string } };
 
 // sshd.kill() takes the listener and every session serving fleetd (pool shells, watcher, SFTP):
@@ -18,6 +27,7 @@ describe('member unreachable while its tasks run', () => {
   let fleetd: FleetdProcess;
   let mcp: McpTestClient;
   const flag = join(tmpdir(), `fleet-offline-flag-${process.pid}`);
+  const started: string[] = [];
 
   beforeAll(async () => {
     rmSync(flag, { force: true });
@@ -27,6 +37,8 @@ describe('member unreachable while its tasks run', () => {
     await mcp.call('register_member', sshMember('box', sshd));
   }, 60_000);
   afterAll(async () => {
+    // Tasks outlive fleetd and sshd: a failed run must not leave them behind for later tests.
+    for (const id of started) for (const pid of liveProcesses(`${id}/run`)) killGroup(pid);
     rmSync(flag, { force: true });
     await mcp?.close().catch(() => undefined);
     await fleetd?.dispose();
@@ -35,8 +47,9 @@ describe('member unreachable while its tasks run', () => {
 
   it('sshd killed mid-task and restarted: monitor_task says unreachable since when; the surviving task is re-attached and completes once, the one killed meanwhile is task.failed "lost", as is one whose pid now belongs to another process', { timeout: 90_000 }, async () => {
     const survivor = await startTask(mcp, 'box', `echo before; while [ ! -e ${flag} ]; do sleep 0.1; done; echo after`);
-    const killed = await startTask(mcp, 'box', 'sleep 300');
-    const reused = await startTask(mcp, 'box', 'sleep 301');
+    const killed = await startTask(mcp, 'box', 'sleep 297');
+    const reused = await startTask(mcp, 'box', 'sleep 298');
+    started.push(survivor, killed, reused);
     const running = await mcp.call<Monitored>('monitor_task', { task_id: survivor });
     expect(running.task).toMatchObject({ state: 'running' });
 
@@ -60,7 +73,7 @@ describe('member unreachable while its tasks run', () => {
     for (const id of [killed, reused]) {
       const [wrapper] = liveProcesses(`${id}/run`);
       expect(wrapper).toBeDefined();
-      process.kill(-wrapper!, 'SIGKILL');
+      killGroup(wrapper!);
     }
     const impostor = spawn('sleep', ['120'], { stdio: 'ignore' });
     const pidFile = join(homedir(), '.fleet/tasks', reused, 'pid');

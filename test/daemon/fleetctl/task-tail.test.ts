@@ -6,10 +6,10 @@ import { FLEETCTL, FleetdProcess, fleetctl } from '../../helpers/fleetd.js';
 import { McpTestClient } from '../../helpers/mcp.js';
 import { FAST_MEMBERS, sshMember } from '../../helpers/members.js';
 import { Sshd } from '../../helpers/sshd.js';
-import { recordArrivals, startTask, waitForTask } from '../../tasks/lib.js';
+import { liveProcesses, recordArrivals, startTask, waitForTask } from '../../tasks/lib.js';
 
 /** Runs fleetctl, noting when its first stdout byte came. */
-function fleetctlTimed(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; firstOutputAt: number }> {
+function fleetctlTimed(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; firstOutputAt: number; exitedAt: number }> {
   return new Promise((resolve) => {
     const p = spawn(process.execPath, [FLEETCTL, ...args], { env: { ...process.env, FLEET_TOKEN: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
     const chunks: Buffer[] = [];
@@ -20,7 +20,7 @@ function fleetctlTimed(args: string[]): Promise<{ code: number | null; stdout: s
       chunks.push(d);
     });
     p.stderr.on('data', (d) => (stderr += d));
-    p.on('exit', (code) => resolve({ code, stdout: Buffer.concat(chunks).toString('utf8'), stderr, firstOutputAt }));
+    p.on('exit', (code) => resolve({ code, stdout: Buffer.concat(chunks).toString('utf8'), stderr, firstOutputAt, exitedAt: Date.now() }));
   });
 }
 
@@ -55,6 +55,7 @@ describe('fleetctl tasks tail on an sshd member', () => {
     expect(await socketStore(fleetd.home, { name: 'tail_token', value: secret })).toMatchObject({ ok: true });
   }, 60_000);
   afterAll(async () => {
+    for (const pid of liveProcesses('sleep 296')) process.kill(pid, 'SIGKILL'); // left by a failed run
     await mcp?.close().catch(() => undefined);
     await fleetd?.dispose();
     await sshd?.dispose();
@@ -70,6 +71,7 @@ describe('fleetctl tasks tail on an sshd member', () => {
     expect(tail.stdout).toBe(expected());
     // It followed: output was printed before the task ended (it runs for 2.4 s).
     expect(tail.firstOutputAt).toBeLessThan(arrivals.get(failed.id)!);
+    console.log(`tasks tail -f: 300 KB; exited ${tail.exitedAt - arrivals.get(failed.id)!} ms after task.failed reached an MCP client`);
     // Without -f after the end: the same, exit 0; --stderr: the other stream.
     const again = await fleetctl(['--home', fleetd.home, 'tasks', 'tail', id]);
     expect(again).toMatchObject({ code: 0, stdout: expected() });
@@ -78,7 +80,7 @@ describe('fleetctl tasks tail on an sshd member', () => {
   });
 
   it('without -f prints what is there so far and exits 0; -f on a task stopped meanwhile exits 1', { timeout: 60_000 }, async () => {
-    const id = await startTask(mcp, 'box', 'echo one; echo two; sleep 300');
+    const id = await startTask(mcp, 'box', 'echo one; echo two; sleep 296');
     await new Promise((r) => setTimeout(r, 300));
     const now = await fleetctl(['--home', fleetd.home, 'tasks', 'tail', id]);
     expect(now).toMatchObject({ code: 0, stdout: 'one\ntwo\n' });
