@@ -64,13 +64,16 @@ describe('background tasks on an sshd member', () => {
   });
 
   it('stop_task stops the whole process tree (none survives), then one task.cancelled', { timeout: 60_000 }, async () => {
-    const id = await startTask(mcp, 'box', 'sh -c "sleep 300 & sleep 300 & wait" & sleep 300 & trap "" TERM; sleep 300');
-    await new Promise((r) => setTimeout(r, 300));
-    const before = liveProcesses('sleep 300');
-    expect(before.length).toBeGreaterThanOrEqual(4);
+    // A duration no other test or session uses, so only this task's sleeps are counted.
+    const marker = `sleep ${300 + Math.floor(Math.random() * 600)}.${process.pid}`;
+    const id = await startTask(mcp, 'box', `sh -c "${marker} & ${marker} & wait" & ${marker} & trap "" TERM; ${marker}`);
+    const deadline = Date.now() + 15_000;
+    while (liveProcesses(marker).length < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const before = liveProcesses(marker);
+    expect(before).toHaveLength(5); // four sleeps and the sh -c that holds two of them
     const r = await mcp.call<{ task: { state: string } }>('stop_task', { task_id: id });
     expect(r.task.state).toBe('cancelled');
-    expect(liveProcesses('sleep 300').filter((p) => before.includes(p))).toEqual([]);
+    expect(liveProcesses(marker)).toEqual([]);
     await waitForTask(mcp, id, 'task.cancelled');
     await new Promise((res) => setTimeout(res, 1500));
     expect(taskEvents(mcp, id).map((e) => e.topic)).toEqual(['task.started', 'task.cancelled']);
