@@ -68,11 +68,14 @@ export function promptCommand(agent: string, input: Pick<PromptInput, 'resume' |
   if (input.resume) flags.push('--resume', input.resume);
   if (input.model) flags.push('--model', input.model);
   if (input.max_turns !== undefined) flags.push('--max-turns', String(input.max_turns));
-  const run = `${agent} ${flags.map(shellQuote).join(' ')}`;
+  const args = flags.map(shellQuote).join(' ');
+  const run = `${agent} ${args}`;
   if (input.timeout_s === undefined) return run;
   const s = String(input.timeout_s);
+  // The agent command is shell (it may set variables first): timeout runs it through sh -c.
+  const timed = `timeout -k 10 ${s} /bin/sh -c ${shellQuote(`${agent} "$@"`)} fleet-agent ${args}`;
   return [
-    `if command -v timeout >/dev/null 2>&1; then timeout -k 10 ${s} ${run}; else echo 'fleet: no timeout command on this member: timeout_s is not applied' >&2; ${run}; fi`,
+    `if command -v timeout >/dev/null 2>&1; then ${timed}; else echo 'fleet: no timeout command on this member: timeout_s is not applied' >&2; ${run}; fi`,
     `rc=$?; [ $rc -ne 124 ] || echo ${shellQuote(TIMEOUT_MARK + s)} >&2; exit $rc`,
   ].join('\n');
 }

@@ -5,6 +5,7 @@
 // with ({argv, cwd, pid, promptBytes}) as a JSON line to $FAKE_CLAUDE_LOG.
 // Lines of the prompt steer it:
 //   WAIT_FOR <path>   after the first assistant message, go quiet until <path> exists, then talk again
+//   THEN_WAIT <path>  after talking again, wait until <path> exists before the result
 //   SLEEP <seconds>   go quiet that long before answering
 //   LONG <n>          the final text is n characters
 //   FAIL              end with an error result (subtype error_during_execution) and exit 1
@@ -37,6 +38,8 @@ if (wait) {
   assistant('talking again');
   turns++;
 }
+const then = directive('THEN_WAIT');
+if (then) while (!existsSync(then)) await sleep(50);
 const quiet = directive('SLEEP');
 if (quiet) await sleep(Number(quiet) * 1000);
 const long = directive('LONG');
