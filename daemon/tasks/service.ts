@@ -290,6 +290,8 @@ export class TasksService {
         const r = await this.sh(t.member, tailScript(this.settings.root, id, this.settings.tailBytes));
         view.stdoutTail = r.stdout;
         view.stderrTail = r.stderr;
+        // A running prompt task: its session id and how many stream messages the tail holds.
+        if (t.kind === 'prompt' && !t.result) view.progress = parsePromptStream(r.stdout, '', null);
       }
     } catch (e) {
       view.outputError = (e as Error).message;

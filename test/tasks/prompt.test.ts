@@ -110,6 +110,9 @@ describe('execute_prompt on an sshd member (a fake Claude Code)', () => {
     expect(ps.results[0]!.stdout).not.toContain(secret);
     expect(liveProcesses(secret)).toEqual([]);
     expect(alive(run.pid)).toBe(true);
+    const running = await mcp.call<{ task: { state: string; progress: PromptResult } }>('monitor_task', { task_id: id });
+    expect(running.task).toMatchObject({ state: 'running', progress: { messages: 2 } });
+    expect(running.task.progress.sessionId).toMatch(/^[0-9a-f-]{36}$/);
     writeFileSync(talk, '');
     await waitForTask(mcp, id, 'task.resumed');
     writeFileSync(finish, '');
