@@ -11,6 +11,8 @@ import type { TaskView } from './views.js';
  * `system`/`init` line with the session id, `assistant`/`user` lines, and a last `result`
  * line with the final text, session id, turns and cost). The prompt goes to the agent on
  * stdin, from a file in the task's folder: never in an argument, so never in the process list.
+ * The stall detector counts output bytes: stream-json writes each message as one line at
+ * once, so new bytes are a new message (a partial line is one being written).
  */
 
 /** Claude Code's flags for a non-interactive run that reports as stream-json. */

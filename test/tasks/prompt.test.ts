@@ -81,6 +81,8 @@ describe('execute_prompt on an sshd member (a fake Claude Code)', () => {
     expect(run.argv).toEqual(['-p', '--output-format', 'stream-json', '--verbose', '--model', 'opus', '--max-turns', '3']);
     expect(run.promptBytes).toBe(Buffer.byteLength(text));
     expect(run.cwd).toBe(dir);
+    const mode = await mcp.call<{ results: { stdout: string }[] }>('execute_command', { member: 'box', command: `stat -c %a .fleet/tasks/${id}/stdin` });
+    expect(mode.results[0]!.stdout.trim()).toBe('600');
     const shown = await mcp.call<{ task: { state: string; kind: string; result: PromptResult } }>('monitor_task', { task_id: id });
     expect(shown.task).toMatchObject({ state: 'completed', kind: 'prompt', result: { result: 'answered: hello there, agent', sessionId: result.sessionId } });
   });
