@@ -66,6 +66,9 @@ const MembersConfigSchema = z
   .refine((m) => m.shellChannels < m.channels, { message: 'members.shellChannels must be below members.channels, leaving a channel for file transfers and long work' })
   .refine((m) => m.keepaliveInterval > 0, { message: 'members.keepaliveInterval must be above 0 (0 would turn dead-link detection off)' });
 
+/** An agent CLI as a shell command line (the operator's, from config.json; one line). */
+const agentCommand = z.string().min(1).max(4096).regex(/^[^\n\r\0]+$/, 'one line, no NUL');
+
 /** Background tasks: where their folders live on members, how often they are checked, stall and retention. */
 const TasksConfigSchema = z
   .object({
@@ -78,6 +81,14 @@ const TasksConfigSchema = z
     stopGrace: duration(0).prefault(5),
     // Compared with task end times, never put in a timer: it may be longer than a timer holds.
     retention: duration(1000, MAX_AGE_MS).prefault(7 * 86_400),
+    // execute_prompt's agent CLI: a shell command (flags and the prompt on stdin are added), per member or for all.
+    agent: z
+      .object({
+        command: agentCommand.default('claude'),
+        members: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'member names are 1-63 letters, digits, ".", "_" or "-"'), agentCommand).default({}),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

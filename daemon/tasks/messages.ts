@@ -30,9 +30,11 @@ export function startedEvent(t: TaskRecord, pid: number | null): NewEvent {
 /** task.completed (exit 0) or task.failed (any other code), with duration and output tails. */
 export function endedEvent(t: TaskRecord, f: { exitCode: number; durationMs: number; stdout: string; stderr: string; result?: Record<string, unknown> | null }): NewEvent {
   const tails = { stdoutTail: lastLines(f.stdout), stderrTail: lastLines(f.stderr) };
-  const data = { exitCode: f.exitCode, durationMs: f.durationMs, ...tails, ...(f.result ? { result: f.result } : {}) };
+  // A prompt task's result may name why it ended (e.g. "timeout: ..."): said at the top too.
+  const reason = typeof f.result?.reason === 'string' ? f.result.reason : undefined;
+  const data = { exitCode: f.exitCode, durationMs: f.durationMs, ...tails, ...(f.result ? { result: f.result } : {}), ...(reason ? { reason } : {}) };
   if (f.exitCode === 0) return base(t, 'task.completed', 'info', `✓ task ${t.id} on ${t.member} completed in ${seconds(f.durationMs)}: ${short(t.command)}`, data);
-  return base(t, 'task.failed', 'warning', `✗ task ${t.id} on ${t.member} failed with exit code ${f.exitCode} after ${seconds(f.durationMs)}: ${short(t.command)}`, data);
+  return base(t, 'task.failed', 'warning', `✗ task ${t.id} on ${t.member} failed with exit code ${f.exitCode}${reason ? ` (${reason})` : ''} after ${seconds(f.durationMs)}: ${short(t.command)}`, data);
 }
 
 /** task.failed for a process that is gone without telling how it ended. */

@@ -33,10 +33,10 @@ export function tasksPart({ ctx, services }: PartDeps): FleetPart {
     name: 'tasks',
     provides: { tasks: service },
     instructions:
-      'Tasks: execute_command with background: true starts work that outlives the call; task.started, task.completed / task.failed (exit code, output tail), task.cancelled, task.stalled / task.resumed arrive as events to the session that started it, so there is no need to poll. ' +
+      'Tasks: execute_command with background: true starts work that outlives the call, execute_prompt runs a member\'s agent CLI (Claude Code) on a prompt the same way (its end event carries the final text and a session id to resume); task.started, task.completed / task.failed (exit code, output tail), task.cancelled, task.stalled / task.resumed arrive as events to the session that started it, so there is no need to poll. ' +
       'monitor_task shows a task\'s state and output, list_tasks lists them, stop_task stops one (its whole process tree), forget_task removes a finished one\'s files.',
     status: () => ({ tasks: service.summary() }),
-    tools: (server) => taskTools(server, service),
+    tools: (server, _ctx, caller) => taskTools(server, service, ctx.config.tasks.agent, caller),
     routes: (app) => {
       app.route('/tasks', taskRoutes(service));
     },

@@ -57,7 +57,8 @@ export function startScript(root: string, id: string, spec: CommandSpec, stdinTe
   return [
     `d=${d}; mkdir -p "$d" || exit 90`,
     `printf '%s' ${shellQuote(wrapper(spec, stdinText === undefined ? 'null' : 'file'))} > "$d/run" || exit 91`,
-    ...(stdinText === undefined ? [] : [`printf '%s' ${shellQuote(stdinText)} > "$d/stdin" || exit 91`]),
+    // Only its owner may read a prompt (it may hold anything); the task's own files keep the login's umask.
+    ...(stdinText === undefined ? [] : [`(umask 077 && printf '%s' ${shellQuote(stdinText)} > "$d/stdin") || exit 91`]),
     ': > "$d/out"; : > "$d/err"',
     'if command -v setsid >/dev/null 2>&1; then setsid /bin/sh "$d/run" </dev/null >>"$d/out" 2>>"$d/err" & p=$!; w=1; else /bin/sh "$d/run" </dev/null >>"$d/out" 2>>"$d/err" & p=$!; w=0; fi',
     // Fields of /proc/PID/stat (comm, setsid or sh, has no spaces; read is a builtin): 6 is the
@@ -125,9 +126,10 @@ export function rangeScript(root: string, id: string, stream: 'out' | 'err', off
 }
 
 /**
- * Stops a task's process group: SIGTERM, up to `graceS` seconds for it to go, then SIGKILL.
- * Prints "stopped" once no process of the group is left, "gone" when the task had already
- * ended, "alive" when something survived even SIGKILL.
+ * Stops a task's process group and whatever moved to a group of its own inside the task's
+ * session (`timeout`, which execute_prompt uses, does that): SIGTERM, up to `graceS` seconds
+ * for them to go, then SIGKILL. Prints "stopped" once none is left, "gone" when the task had
+ * already ended, "alive" when something survived even SIGKILL.
  */
 export function stopScript(root: string, id: string, graceS: number): string {
   const d = dirOf(root, id);
@@ -137,10 +139,13 @@ export function stopScript(root: string, id: string, graceS: number): string {
     'set -- $(cut -d" " -f3,22 /proc/$g/stat 2>/dev/null) X 0',
     'if [ "$g" = 0 ] || [ "$1" = Z ] || [ "$1" = X ] || [ "$2" != "$st" ]; then echo gone; exit 0; fi',
     // Live members of the group (zombies waiting to be reaped do not count).
-    "live() { ps -e -o pgid= -o stat= 2>/dev/null | awk -v g=$g '$1 == g && $2 !~ /^Z/ { n++ } END { exit n ? 0 : 1 }'; }",
-    'kill -s TERM -- -$g 2>/dev/null',
+    "live() { ps -e -o pgid= -o sid= -o stat= 2>/dev/null | awk -v g=$g '($1 == g || $2 == g) && $3 !~ /^Z/ { n++ } END { exit n ? 0 : 1 }'; }",
+    // The session's other groups (the wrapper leads the session, so its sid is g).
+    "others() { ps -e -o pgid= -o sid= 2>/dev/null | awk -v g=$g '$2 == g && $1 != g { print $1 }' | sort -u; }",
+    'sig() { kill -s $1 -- -$g 2>/dev/null; for o in $(others); do kill -s $1 -- -$o 2>/dev/null; done; }',
+    'sig TERM',
     `i=0; while live && [ $i -lt ${steps} ]; do sleep 0.05; i=$((i+1)); done`,
-    'if live; then kill -s KILL -- -$g 2>/dev/null; i=0; while live && [ $i -lt 40 ]; do sleep 0.05; i=$((i+1)); done; fi',
+    'if live; then sig KILL; i=0; while live && [ $i -lt 40 ]; do sleep 0.05; i=$((i+1)); done; fi',
     'if live; then echo alive; else echo stopped; fi',
   ].join('\n');
 }

@@ -7,6 +7,7 @@ import type { CommandOutcome } from '../members/runtime.js';
 import type { MembersService } from '../members/service.js';
 import { decodeRange } from './output-range.js';
 import { cancelledEvent, endedEvent, lostEvent, resumedEvent, stalledEvent, startedEvent } from './messages.js';
+import { parsePromptStream, readPromptStream } from './prompt.js';
 import { forgetScript, pollScript, rangeScript, startScript, stopScript, tailScript, TASK_ID, taskFile } from './scripts.js';
 import { TaskStore, TERMINAL, type TaskRecord } from './store.js';
 import { taskView, type TaskView } from './views.js';
@@ -169,7 +170,8 @@ export class TasksService {
       const endedAt = Math.max(t.startedAt, endedAtMs);
       const durationMs = endedAt - t.startedAt;
       const state = code === 0 ? 'completed' : 'failed';
-      await this.transition(endedEvent(t, { exitCode: code, durationMs, ...tails }), (db) => this.store.markEnded(db, id, state, { exitCode: code, reason: null, endedAt }));
+      const prompt = t.kind === 'prompt' ? await this.promptEnd(t, code, tails) : undefined;
+      await this.transition(endedEvent(t, { exitCode: code, durationMs, ...tails, ...prompt?.event }), (db) => this.store.markEnded(db, id, state, { exitCode: code, reason: prompt?.reason ?? null, endedAt, result: prompt?.result ?? null }));
       // FLEET_TASK_TIMING=1 (benches): where fleetd's share of exit → event goes, per task.
       if (TIMING && heardAt !== undefined) console.error(`fleetd task-timing ${id} tails ${(tailsAt - heardAt).toFixed(1)} commit ${(performance.now() - tailsAt).toFixed(1)}`);
     } finally {
@@ -194,6 +196,13 @@ export class TasksService {
         return { stdout: '', stderr: '' };
       }
     }
+  }
+
+  /** A prompt task's end as its stream tells it: the result for the event and fleet.db (stream-json replaces the raw stdout tail). */
+  private async promptEnd(t: TaskRecord, code: number, tails: Tails): Promise<{ event: { stdout: string; result: Record<string, unknown> }; result: Record<string, unknown>; reason: string | null }> {
+    const stream = (await readPromptStream(this.members.pool.get(t.member), this.settings.root, t.id)) || tails.stdout;
+    const result = this.ctx.redactor.redactDeep({ ...parsePromptStream(stream, tails.stderr, code) }) as Record<string, unknown>;
+    return { event: { stdout: '', result }, result, reason: typeof result.reason === 'string' ? result.reason : null };
   }
 
   /** The process is gone without an exit status: task.failed "lost", once. */
@@ -288,6 +297,8 @@ export class TasksService {
         const r = await this.sh(t.member, tailScript(this.settings.root, id, this.settings.tailBytes));
         view.stdoutTail = r.stdout;
         view.stderrTail = r.stderr;
+        // A running prompt task: its session id and how many stream messages the tail holds.
+        if (t.kind === 'prompt' && !t.result) view.progress = parsePromptStream(r.stdout, '', null);
       }
     } catch (e) {
       view.outputError = (e as Error).message;

@@ -1,12 +1,31 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
+import type { ToolCaller } from '../context.js';
+import { PromptShape, startPrompt, type AgentSettings } from '../tasks/prompt.js';
 import type { TasksService } from '../tasks/service.js';
 import { guarded, ok } from './result.js';
 
-const TaskId = z.string().min(1).max(64).describe('task id, as execute_command with background: true returned it (t-...)');
+const TaskId = z.string().min(1).max(64).describe('task id, as execute_command with background: true or execute_prompt returned it (t-...)');
 
-/** MCP tools for background tasks: monitor_task, list_tasks, stop_task, forget_task. */
-export function taskTools(server: McpServer, service: TasksService): void {
+/** MCP tools for background tasks: execute_prompt, monitor_task, list_tasks, stop_task, forget_task. */
+export function taskTools(server: McpServer, service: TasksService, agent: AgentSettings, caller?: ToolCaller): void {
+  server.registerTool(
+    'execute_prompt',
+    {
+      title: 'Run a prompt with a member\'s agent',
+      description:
+        'Runs the member\'s agent CLI (default: Claude Code, `claude -p --output-format stream-json --verbose`) on a prompt as a background task and returns its task id at once. ' +
+        'The prompt reaches the agent on stdin, never on its command line. task.completed / task.failed follows as an event with data.result: the final text (first 2000 characters), sessionId (pass it as resume to continue the conversation), turns, costUsd, isError. ' +
+        'task.stalled when no new stream message came for stall_after_s (default 150), task.resumed when they come again. model and max_turns become --model and --max-turns; timeout_s stops the agent.',
+      inputSchema: PromptShape,
+    },
+    (args) =>
+      guarded(async () => {
+        const task = await startPrompt(service, agent, args, caller?.sessionId);
+        return ok(`Task ${task.id} started on ${task.member}: the agent runs the prompt; task.completed or task.failed follows as an event with its result.`, { task });
+      }),
+  );
+
   server.registerTool(
     'monitor_task',
     {
