@@ -6,6 +6,7 @@ import { addressOf, type MemberSecrets } from './connection.js';
 import { fanOut, resolveTargets, type PerMember } from './fanout.js';
 import { HostKeyStore } from './host-keys.js';
 import { resolveAuth } from './identity.js';
+import { liveLines } from './live-lines.js';
 import type { Transition } from './liveness.js';
 import { MemberPool } from './pool.js';
 import { MemberRegistry, type MemberRecord } from './registry.js';
@@ -192,8 +193,11 @@ export class MembersService {
     return { removed: record.name };
   }
 
-  /** execute_command: the same command on every target at once, one result (or error) per member. */
-  async execute(input: ExecuteInput, signal?: AbortSignal): Promise<PerMember<CommandOutcome>[]> {
+  /**
+   * execute_command: the same command on every target at once, one result (or error) per member.
+   * `onLine` (fleetctl exec) also gets each member's output line by line, redacted, as it comes.
+   */
+  async execute(input: ExecuteInput, signal?: AbortSignal, onLine?: (member: string, stream: 'stdout' | 'stderr', text: string) => void): Promise<PerMember<CommandOutcome>[]> {
     const names = resolveTargets(this.registry, input);
     const timeoutMs = input.timeout_s !== undefined ? Math.round(input.timeout_s * 1000) : this.settings.commandTimeoutMs;
     const spec = { command: input.command, ...(input.cwd ? { cwd: input.cwd } : {}), ...(input.env ? { env: input.env } : {}) };
@@ -202,7 +206,16 @@ export class MembersService {
       const expand = (t: string) => this.expandSecrets(t, n);
       return { ...spec, command: expand(spec.command), ...(spec.env ? { env: Object.fromEntries(Object.entries(spec.env).map(([k, v]) => [k, expand(v)])) } : {}) };
     };
-    const results = await fanOut(names, async (n) => this.runtime(n).run(forMember(n), { timeoutMs, signal }));
+    const redact = (t: string) => this.ctx.redactor.redact(t);
+    const results = await fanOut(names, async (n) => {
+      if (!onLine) return this.runtime(n).run(forMember(n), { timeoutMs, signal });
+      const lines = liveLines(redact, (stream, text) => onLine(n, stream, text));
+      try {
+        return await this.runtime(n).run(forMember(n), { timeoutMs, signal, onOutput: lines.listener });
+      } finally {
+        lines.end();
+      }
+    });
     return this.ctx.redactor.redactDeep(results);
   }
 

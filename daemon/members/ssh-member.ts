@@ -9,7 +9,7 @@ import type { CommandSpec } from './framing.js';
 import type { HostKeyStore } from './host-keys.js';
 import type { LinkFailure, Transition } from './liveness.js';
 import type { MemberRecord, StoredLiveness } from './registry.js';
-import { toOutcome, type CommandOutcome, type MemberRuntime, type MemberStream, type RuntimeState, type StreamHandlers } from './runtime.js';
+import { toOutcome, type CommandOutcome, type MemberRuntime, type RunOptions, type MemberStream, type RuntimeState, type StreamHandlers } from './runtime.js';
 import type { MemberSettings } from './settings.js';
 import { fetchOverSftp, sendOverSftp, withSftp } from './sftp.js';
 import { DriverClosedError, openExecChannel } from './shell-driver.js';
@@ -115,7 +115,7 @@ export class SshMember implements MemberRuntime {
     return new FleetError('member_error', `member "${this.name}": ${(e as Error).message}`, 502);
   }
 
-  async run(spec: CommandSpec, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<CommandOutcome> {
+  async run(spec: CommandSpec, opts: RunOptions): Promise<CommandOutcome> {
     const startedAt = performance.now();
     const s = await this.current();
     try {

@@ -1,8 +1,9 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fleetctl, type FleetdProcess } from '../helpers/fleetd.js';
+import { FLEETCTL, fleetctl, type FleetdProcess } from '../helpers/fleetd.js';
 import type { McpTestClient } from '../helpers/mcp.js';
 import { sshMember, startFleetd, waitForMemberEvent } from '../helpers/members.js';
 import { Sshd } from '../helpers/sshd.js';
@@ -34,6 +35,9 @@ describe('fleetctl exec and cp against real sshd members', () => {
   it('one member: its output as is, and the exit code of the command', { timeout: 60_000 }, async () => {
     const ok = await ctl('exec', 'a', '--', 'echo out; echo err >&2');
     expect(ok).toMatchObject({ code: 0, stdout: 'out\n', stderr: 'err\n' });
+    // Streamed, yet as is: no newline added where the command printed none, none lost where it printed two.
+    expect(await ctl('exec', 'a', '--', 'printf foo')).toMatchObject({ code: 0, stdout: 'foo' });
+    expect(await ctl('exec', 'a', '--', "printf 'x\\n\\n'")).toMatchObject({ code: 0, stdout: 'x\n\n' });
     const failed = await ctl('exec', 'a', '--', 'echo before; exit 7');
     expect(failed).toMatchObject({ code: 7, stdout: 'before\n' });
     const usage = await ctl('exec', 'a');
@@ -56,6 +60,35 @@ describe('fleetctl exec and cp against real sshd members', () => {
     const lines = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { member: string; ok: boolean; exitCode: number; stdout: string });
     expect(lines.map((l) => l.member).sort()).toEqual(['a', 'b']);
     expect(lines.every((l) => l.ok && l.exitCode === 0 && l.stdout === 'hi\n')).toBe(true);
+  });
+
+  it('several members: each line arrives as the member prints it, prefixed, in order per member', { timeout: 60_000 }, async () => {
+    const go = join(dir, 'release-second');
+    const child = spawn(process.execPath, [FLEETCTL, '--home', fleetd.home, 'exec', '-m', 'a,b', '--', `echo first; echo oops >&2; while [ ! -e ${go} ]; do sleep 0.05; done; echo second`], {
+      env: { ...process.env, FLEET_TOKEN: '', FLEET_URL: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    const exited = new Promise<number | null>((r) => child.on('exit', r));
+    // Both members' first line shows while they still wait on the file the test has not made yet.
+    await new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (stdout.includes('a | first\n') && stdout.includes('b | first\n')) resolve();
+      };
+      child.stdout.on('data', (d) => {
+        stdout += d;
+        check();
+      });
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('exit', () => reject(new Error(`exited before the first lines: ${stdout} ${stderr}`)));
+    });
+    expect(stdout).not.toContain('second');
+    writeFileSync(go, '');
+    expect(await exited).toBe(0);
+    for (const m of ['a', 'b']) expect(stdout.split('\n').filter((l) => l.startsWith(`${m} | `))).toEqual([`${m} | first`, `${m} | second`]);
+    expect(stderr).toContain('a | oops\n');
+    expect(stderr).toContain('2 members: 2 ok, 0 failed');
   });
 
   it('cp sends to and fetches from members, with {member} in local paths', { timeout: 60_000 }, async () => {

@@ -13,8 +13,10 @@ const { background: _bg, stall_after_s: _stall, ...execShape } = ExecuteShape;
 const ExecInput = z.object(execShape).strict();
 
 /**
- * Runs the command on each target and answers NDJSON, one line per member as soon as that
- * member finishes (execute_command's per-member result), so a shell sees fast members first.
+ * Runs the command on each target and answers NDJSON: each member's output as it comes, one
+ * `{"member", "stream": "stdout"|"stderr", "text"}` per line of output (redacted), and one
+ * line per member as soon as that member finishes (execute_command's per-member result, whose
+ * output repeats what was streamed, capped), so a shell sees output live and fast members first.
  */
 function execStream(c: Context, service: MembersService, input: z.infer<typeof ExecInput>): Response {
   const names = service.targets(input); // unknown names fail the whole request, before any output
@@ -25,7 +27,8 @@ function execStream(c: Context, service: MembersService, input: z.infer<typeof E
       const { member: _m, members: _ms, ...rest } = input;
       await Promise.all(
         names.map(async (n) => {
-          const [r] = await service.execute({ ...rest, member: n }, signal).catch((e: unknown) => [
+          const live = (member: string, stream: 'stdout' | 'stderr', text: string) => controller.enqueue(enc.encode(`${JSON.stringify({ member, stream, text })}\n`));
+          const [r] = await service.execute({ ...rest, member: n }, signal, live).catch((e: unknown) => [
             { member: n, ok: false as const, error: { code: e instanceof FleetError ? e.code : 'internal', message: (e as Error).message } },
           ]);
           controller.enqueue(enc.encode(`${JSON.stringify(r)}\n`));
