@@ -60,10 +60,10 @@ export interface MemberRuntime {
   /** Settles once the first connection attempt is over (whatever its outcome). */
   settled(): Promise<void>;
   run(spec: CommandSpec, opts: RunOptions): Promise<CommandOutcome>;
-  /** Copies local files/folders to the member. */
-  send(items: TransferItem[]): Promise<TransferOutcome>;
+  /** Copies local files/folders to the member (`onProgress`: bytes done of the total, as they move). */
+  send(items: TransferItem[], onProgress?: (done: number, total: number) => void): Promise<TransferOutcome>;
   /** Copies member files/folders here. */
-  fetch(items: TransferItem[]): Promise<TransferOutcome>;
+  fetch(items: TransferItem[], onProgress?: (done: number, total: number) => void): Promise<TransferOutcome>;
   /** Starts a long-lived command with its own channel (held until it ends); stdin is empty. */
   openStream(command: string, handlers: StreamHandlers): Promise<MemberStream>;
   /** The last `bytes` of each file ('' when missing), read without starting a process on the member. */

@@ -235,21 +235,21 @@ export class MembersService {
     return resolveTargets(this.registry, input);
   }
 
-  /** send_files: local files/folders to every target, with sizes and checksums. */
-  async sendFiles(input: SendFilesInput): Promise<PerMember<TransferOutcome>[]> {
+  /** send_files: local files/folders to every target, with sizes and checksums (`onProgress`: each member's bytes done of its total). */
+  async sendFiles(input: SendFilesInput, onProgress?: (member: string, done: number, total: number) => void): Promise<PerMember<TransferOutcome>[]> {
     const names = resolveTargets(this.registry, input);
     for (const f of input.files) localPath(f.local, names[0]!); // a bad path is the call's error, not every member's
-    return fanOut(names, (n) => this.runtime(n).send(input.files.map((f) => ({ source: localPath(f.local, n), destination: f.remote.replaceAll('{member}', n) }))));
+    return fanOut(names, (n) => this.runtime(n).send(input.files.map((f) => ({ source: localPath(f.local, n), destination: f.remote.replaceAll('{member}', n) })), onProgress && ((d, t) => onProgress(n, d, t))));
   }
 
   /** fetch_files: member files/folders to this machine, with sizes and checksums. */
-  async fetchFiles(input: FetchFilesInput): Promise<PerMember<TransferOutcome>[]> {
+  async fetchFiles(input: FetchFilesInput, onProgress?: (member: string, done: number, total: number) => void): Promise<PerMember<TransferOutcome>[]> {
     const names = resolveTargets(this.registry, input);
     if (names.length > 1 && input.files.some((f) => !f.local.includes('{member}'))) {
       throw new FleetError('bad_path', 'fetching from several members: put {member} in every local path (e.g. /tmp/logs/{member}/syslog) so their files do not overwrite each other');
     }
     for (const f of input.files) localPath(f.local, names[0]!);
-    return fanOut(names, (n) => this.runtime(n).fetch(input.files.map((f) => ({ source: f.remote.replaceAll('{member}', n), destination: localPath(f.local, n) }))));
+    return fanOut(names, (n) => this.runtime(n).fetch(input.files.map((f) => ({ source: f.remote.replaceAll('{member}', n), destination: localPath(f.local, n) })), onProgress && ((d, t) => onProgress(n, d, t))));
   }
 
   /** Counts for GET /status. */

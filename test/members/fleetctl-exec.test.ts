@@ -107,6 +107,28 @@ describe('fleetctl exec and cp against real sshd members', () => {
     expect(bad.code).toBe(2);
   });
 
+  it('cp draws a progress bar only when stderr is a terminal', { timeout: 60_000 }, async () => {
+    const big = join(dir, 'big.bin');
+    writeFileSync(big, Buffer.alloc(16 * 1024 * 1024, 7));
+    const plain = await ctl('cp', big, `a:${dir}/big-copy.bin`);
+    expect(plain.code).toBe(0);
+    expect(plain.stderr).toBe('');
+    expect(plain.stdout).toBe(`a: 1 file(s), ${16 * 1024 * 1024} bytes sent, SHA-256 verified\n`);
+    // On a terminal (util-linux script gives fleetctl a pty): a bar, wiped before the result line.
+    const cmd = [process.execPath, FLEETCTL, '--home', fleetd.home, 'cp', big, `a:${dir}/big-tty.bin`].map((a) => `'${a}'`).join(' ');
+    const tty = await new Promise<{ code: number | null; screen: string }>((resolve) => {
+      const p = spawn('script', ['-qefc', cmd, '/dev/null'], { env: { ...process.env, FLEET_TOKEN: '', FLEET_URL: '' }, stdio: ['pipe', 'pipe', 'pipe'] });
+      let screen = '';
+      p.stdout.on('data', (d) => (screen += d));
+      p.on('exit', (code) => resolve({ code, screen }));
+      p.stdin.end();
+    });
+    expect(tty.code).toBe(0);
+    expect(tty.screen).toMatch(/\r\[[#-]{20}\] +\d+%  [\d.]+ \w+ \/ 16\.0 MiB  [\d.]+ \w+\/s\x1b\[K/);
+    expect(tty.screen).toContain('\r\x1b[Ka: 1 file(s), 16777216 bytes sent, SHA-256 verified');
+    expect(readFileSync(join(dir, 'big-tty.bin')).length).toBe(16 * 1024 * 1024);
+  });
+
   it('one member down: the other still answers, the down one is named, exit non-zero', { timeout: 60_000 }, async () => {
     await b.dispose();
     await waitForMemberEvent(mcp, 'b', 'member.offline', { timeoutMs: 20_000 });

@@ -40,6 +40,40 @@ function execStream(c: Context, service: MembersService, input: z.infer<typeof E
   return new Response(body, { headers: { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' } });
 }
 
+/** Least time between two progress lines of one member. */
+const PROGRESS_EVERY_MS = 200;
+
+type Progress = (member: string, done: number, total: number) => void;
+
+/**
+ * POST /members/send and /fetch. A client that accepts NDJSON (fleetctl cp on a terminal) gets
+ * `{"progress": {member, bytes, total}}` lines as bytes move (at most one per member per 200 ms,
+ * and the last), then `{"results": [...]}`; any other client gets the results as one JSON body.
+ */
+async function transfer(c: Context, run: (onProgress?: Progress) => Promise<unknown[]>): Promise<Response> {
+  if (!(c.req.header('accept') ?? '').includes('application/x-ndjson')) return c.json({ results: await run() });
+  const enc = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      const last = new Map<string, number>();
+      const line = (v: unknown) => controller.enqueue(enc.encode(`${JSON.stringify(v)}\n`));
+      try {
+        const results = await run((member, bytes, total) => {
+          const now = Date.now();
+          if (bytes < total && now - (last.get(member) ?? 0) < PROGRESS_EVERY_MS) return;
+          last.set(member, now);
+          line({ progress: { member, bytes, total } });
+        });
+        line({ results });
+      } catch (e) {
+        line({ error: { code: e instanceof FleetError ? e.code : 'internal', message: (e as Error).message } });
+      }
+      controller.close();
+    },
+  });
+  return new Response(body, { headers: { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' } });
+}
+
 async function body<T>(c: Context, schema: z.ZodType<T>, example: string): Promise<T> {
   let raw: unknown;
   try {
@@ -57,8 +91,14 @@ export function memberRoutes(service: MembersService): Hono {
   return new Hono()
     .get('/', (c) => c.json({ members: service.list() }))
     .post('/exec', async (c) => execStream(c, service, await body(c, ExecInput, '{"member": "web-1", "command": "uptime"}')))
-    .post('/send', async (c) => c.json({ results: await service.sendFiles(await body(c, SendFilesInput, '{"member": "web-1", "files": [{"local": "/abs/file", "remote": "/tmp/"}]}')) }))
-    .post('/fetch', async (c) => c.json({ results: await service.fetchFiles(await body(c, FetchFilesInput, '{"member": "web-1", "files": [{"remote": "/etc/hostname", "local": "/abs/dir/"}]}')) }))
+    .post('/send', async (c) => {
+      const input = await body(c, SendFilesInput, '{"member": "web-1", "files": [{"local": "/abs/file", "remote": "/tmp/"}]}');
+      return transfer(c, (onProgress) => service.sendFiles(input, onProgress));
+    })
+    .post('/fetch', async (c) => {
+      const input = await body(c, FetchFilesInput, '{"member": "web-1", "files": [{"remote": "/etc/hostname", "local": "/abs/dir/"}]}');
+      return transfer(c, (onProgress) => service.fetchFiles(input, onProgress));
+    })
     .post('/', async (c) => c.json({ member: await service.register(await body(c, RegisterInput, '{"name": "web-1", "host": "10.0.0.5", "user": "deploy"}')) }, 201))
     .get('/:name', (c) => c.json({ member: service.detail(c.req.param('name')) }))
     .patch('/:name', async (c) => c.json(await service.update({ ...(await body(c, PatchInput, '{"accept_new_host_key": true}')), name: c.req.param('name') })))
