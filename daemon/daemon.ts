@@ -10,6 +10,7 @@ import type { FleetContext } from './context.js';
 import { openCore } from './core.js';
 import { createApp } from './http/app.js';
 import { clientHost, vetListenHost } from './http/listen-host.js';
+import { inheritedListenFd } from './http/socket-activation.js';
 import { StreamRegistry } from './http/sse-stream.js';
 import { McpService } from './mcp/service.js';
 
@@ -31,14 +32,16 @@ export interface Daemon {
   stop(reason?: string): Promise<void>;
 }
 
-function listen(server: Server, port: number, host: string): Promise<number> {
+function listen(server: Server, where: { port: number; host: string } | { fd: number }): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
     const onError = (e: Error) => reject(e);
     server.once('error', onError);
-    server.listen(port, host, () => {
+    const done = () => {
       server.off('error', onError);
-      resolve((server.address() as AddressInfo).port);
-    });
+      resolve(server.address() as AddressInfo);
+    };
+    if ('fd' in where) server.listen({ fd: where.fd }, done);
+    else server.listen(where.port, where.host, done);
   });
 }
 
@@ -63,15 +66,23 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     );
     const server = createAdaptorServer({ fetch: app.fetch }) as Server;
     const explicitPort = ctx.config.port;
-    let port: number;
-    try {
-      port = await listen(server, explicitPort ?? DEFAULT_PORT, host);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || explicitPort !== undefined) throw e;
-      say(`fleetd: port ${DEFAULT_PORT} is taken; listening on a free port instead (see ${paths.serverJson})`);
-      port = await listen(server, 0, host);
+    // Socket activation (fleetd.socket): systemd holds the port, so clients wait through a restart.
+    const inherited = inheritedListenFd();
+    let address: AddressInfo;
+    if (inherited !== undefined) {
+      address = await listen(server, { fd: inherited });
+      say(`fleetd: listening on the socket systemd passed (fd ${inherited}, ${address.address}:${address.port}); --host and --port do not apply`);
+    } else {
+      try {
+        address = await listen(server, { port: explicitPort ?? DEFAULT_PORT, host });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || explicitPort !== undefined) throw e;
+        say(`fleetd: port ${DEFAULT_PORT} is taken; listening on a free port instead (see ${paths.serverJson})`);
+        address = await listen(server, { port: 0, host });
+      }
     }
-    const url = `http://${clientHost(host)}:${port}`;
+    const port = address.port;
+    const url = `http://${clientHost(inherited !== undefined ? address.address : host)}:${port}`;
     ctx.url = () => url;
     const info: ServerInfo = { pid: process.pid, url, port, version: VERSION, startedAt: new Date(ctx.startedAt).toISOString(), home: paths.home };
     writePrivateFile(paths.serverJson, `${JSON.stringify(info, null, 2)}\n`);

@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../../shared/cli-usage.js';
-import type { DaemonClient } from '../../shared/client.js';
+import { ClientError, type DaemonClient } from '../../shared/client.js';
+import { ProgressBar } from './progress.js';
 
 type Global = { home?: string; url?: string; 'token-file'?: string };
 type ClientOf = (argv: Global) => DaemonClient;
@@ -22,6 +23,37 @@ function remoteOf(arg: string): { targets: { member: string } | { members: strin
   const names = m[1]!.split(',').filter(Boolean);
   const targets = names.length === 1 ? (names[0] === 'all' ? { members: 'all' as const } : { member: names[0]! }) : { members: names };
   return { targets, path: m[2] || '.' };
+}
+
+/** Runs a transfer with its progress streamed (NDJSON) and drawn on stderr; returns the results. */
+async function withProgress(client: DaemonClient, path: string, req: unknown): Promise<TransferLine[]> {
+  const res = await client.stream('POST', path, req);
+  const bar = new ProgressBar(process.stderr);
+  const decoder = new TextDecoder();
+  let buf = '';
+  let results: TransferLine[] | undefined;
+  const onLine = (line: string) => {
+    const v = JSON.parse(line) as { progress?: { member: string; bytes: number; total: number }; results?: TransferLine[]; error?: { code: string; message: string } };
+    if (v.progress) bar.update(v.progress.member, v.progress.bytes, v.progress.total);
+    if (v.results) results = v.results;
+    if (v.error) {
+      bar.clear();
+      throw new ClientError(v.error.message, v.error.code);
+    }
+  };
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    buf += decoder.decode(chunk, { stream: true });
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      if (line.trim()) onLine(line);
+    }
+  }
+  if (buf.trim()) onLine(buf);
+  bar.clear();
+  if (!results) throw new ClientError('fleetd ended the transfer without results', 'http_error');
+  return results;
 }
 
 /** `fleetctl cp`: send_files / fetch_files over POST /members/send and /members/fetch. */
@@ -45,10 +77,10 @@ export function cpCommand(clientOf: ClientOf, run: Run): CommandModule<Global, G
         const fetching = !!from;
         const remote = (from ?? to)!;
         const local = resolve(fetching ? argv.destination : argv.source) + ((fetching ? argv.destination : argv.source).endsWith('/') ? '/' : '');
-        const { results } = await clientOf(argv).request<{ results: TransferLine[] }>('POST', fetching ? '/members/fetch' : '/members/send', {
-          ...remote.targets,
-          files: [{ local, remote: remote.path }],
-        });
+        const req = { ...remote.targets, files: [{ local, remote: remote.path }] };
+        const path = fetching ? '/members/fetch' : '/members/send';
+        // A progress bar only where someone watches: stderr a terminal, and not for --json.
+        const results = process.stderr.isTTY && !argv.json ? await withProgress(clientOf(argv), path, req) : (await clientOf(argv).request<{ results: TransferLine[] }>('POST', path, req)).results;
         if (argv.json) process.stdout.write(`${JSON.stringify(results)}\n`);
         else
           for (const r of results) {

@@ -18,6 +18,13 @@ interface ExecLine {
   error?: { code: string; message: string };
 }
 
+/** One line of a member's output as it comes (POST /members/exec streams these before the result). */
+interface LiveLine {
+  member: string;
+  stream: 'stdout' | 'stderr';
+  text: string;
+}
+
 /** Exit code fleetctl gives a member that did not run the command to its end (offline, stopped). */
 const NOT_RUN_EXIT = 255;
 
@@ -47,7 +54,7 @@ function why(r: ExecLine): string {
   return `exit ${r.exitCode}`;
 }
 
-/** `fleetctl exec`: a shell command on members through POST /members/exec, results as each member finishes. */
+/** `fleetctl exec`: a shell command on members through POST /members/exec, output line by line as it comes. */
 export function execCommand(clientOf: ClientOf, run: Run): CommandModule<Global, Global> {
   return {
     command: 'exec [member]',
@@ -78,20 +85,29 @@ export function execCommand(clientOf: ClientOf, run: Run): CommandModule<Global,
           ...(argv.timeout !== undefined ? { timeout_s: argv.timeout } : {}),
         });
         const results: ExecLine[] = [];
+        const owed = { stdout: false, stderr: false };
         const decoder = new TextDecoder();
         let buf = '';
         const onLine = (line: string): void => {
-          const r = JSON.parse(line) as ExecLine;
+          const v = JSON.parse(line) as ExecLine | LiveLine;
+          // Output as it comes; the member's result at its end repeats it (capped), so it is not printed again.
+          if ('stream' in v) {
+            if (argv.json) return;
+            if (!single) return void (v.stream === 'stdout' ? process.stdout : process.stderr).write(prefixed(`${v.member} | `, v.text));
+            // As is: a last newline waits for the result, which says whether the command printed it.
+            const text = (owed[v.stream] ? '\n' : '') + v.text;
+            owed[v.stream] = text.endsWith('\n');
+            return void (v.stream === 'stdout' ? process.stdout : process.stderr).write(owed[v.stream] ? text.slice(0, -1) : text);
+          }
+          const r = v;
           results.push(r);
           if (argv.json) return void process.stdout.write(`${line}\n`);
           if (single) {
-            process.stdout.write(r.stdout ?? '');
-            process.stderr.write(r.stderr ?? '');
+            if (owed.stdout && r.stdout?.endsWith('\n')) process.stdout.write('\n');
+            if (owed.stderr && r.stderr?.endsWith('\n')) process.stderr.write('\n');
             if (exitOf(r) === NOT_RUN_EXIT) process.stderr.write(`fleetctl: ${r.member}: ${why(r)}\n`);
             return;
           }
-          process.stdout.write(prefixed(`${r.member} | `, r.stdout ?? ''));
-          process.stderr.write(prefixed(`${r.member} | `, r.stderr ?? ''));
           if (exitOf(r) !== 0) process.stderr.write(`${r.member} ! ${why(r)}\n`);
         };
         for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {

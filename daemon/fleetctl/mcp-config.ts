@@ -1,9 +1,10 @@
 import { chmodSync, existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../../shared/cli-usage.js';
-import { discover } from '../../shared/client.js';
+import { ClientError, discover, readTokenFile } from '../../shared/client.js';
+import { readToken } from '../../shared/discovery.js';
 import { resolveHome, writePrivateFile } from '../../shared/home.js';
 
 type Global = { home?: string; url?: string; 'token-file'?: string };
@@ -27,8 +28,33 @@ function bridgeCommand(): { command: string; args: string[] } {
   return { command: process.execPath, args: [script] };
 }
 
-/** The `mcpServers` entry for one transport. */
-export function mcpEntry(transport: Transport, argv: Global): Record<string, unknown> {
+/** This installation's fleetctl as a shell command: its name when that name on PATH is this one, else node and its absolute path. */
+function fleetctlCommand(): string {
+  const script = realpathSync(fileURLToPath(new URL('./main.js', import.meta.url)));
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const candidate = join(dir, 'fleetctl');
+    try {
+      if (dir && existsSync(candidate) && realpathSync(candidate) === script) return 'fleetctl';
+    } catch {
+      // an unreadable PATH entry is not ours
+    }
+  }
+  return `${shq(process.execPath)} ${shq(script)}`;
+}
+
+/**
+ * The `headersHelper` command (Claude Code runs it in a shell when it connects and sends the
+ * JSON object it prints as headers): fleetctl reading the token file then, so the token is
+ * never in the project file and a rotated token needs no edit.
+ */
+function headersHelper(argv: Global): string {
+  const home = resolveHome(argv.home);
+  const where = argv['token-file'] !== undefined ? ` --token-file ${shq(resolve(argv['token-file']))}` : home === resolveHome(undefined) ? '' : ` --home ${shq(home)}`;
+  return `${fleetctlCommand()}${where} mcp-config --print-headers`;
+}
+
+/** The `mcpServers` entry for one transport (`helper`: headers from a headersHelper command instead of ${FLEET_TOKEN}). */
+export function mcpEntry(transport: Transport, argv: Global, helper = false): Record<string, unknown> {
   const home = resolveHome(argv.home);
   if (transport === 'stdio') {
     const { command, args } = bridgeCommand();
@@ -36,7 +62,8 @@ export function mcpEntry(transport: Transport, argv: Global): Record<string, unk
     return { type: 'stdio', command, args: [...args, '--autostart', ...homeArgs] };
   }
   const { url } = discover({ home, url: argv.url, tokenFile: argv['token-file'] });
-  return { type: transport, url: `${url}/${transport === 'http' ? 'mcp' : 'sse'}`, headers: AUTH_HEADER };
+  const endpoint = `${url}/${transport === 'http' ? 'mcp' : 'sse'}`;
+  return helper ? { type: transport, url: endpoint, headersHelper: headersHelper(argv) } : { type: transport, url: endpoint, headers: AUTH_HEADER };
 }
 
 /** Single-quotes a word for a POSIX shell. */
@@ -73,14 +100,23 @@ export function mcpConfigCommand(run: Run): CommandModule<Global, Global> {
         .option('name', { type: 'string', default: 'fleet', requiresArg: true, describe: 'server name in the config' })
         .option('claude', { type: 'boolean', default: false, describe: 'print the `claude mcp add-json` command instead' })
         .option('write', { type: 'string', requiresArg: true, describe: 'merge the entry into this .mcp.json, keeping the other servers' })
+        .option('headers-helper', { type: 'boolean', default: false, describe: 'http/sse: a headersHelper command that reads the token file when the client connects, instead of ${FLEET_TOKEN}' })
+        .option('print-headers', { type: 'boolean', default: false, describe: 'print {"Authorization": "Bearer <token>"} from the token file (what --headers-helper runs)' })
         .example('$0 mcp-config --write .mcp.json', 'add fleet to the project config (export FLEET_TOKEN=$(cat ~/.fleet/token) before starting the client)')
         .example('$0 mcp-config --transport stdio', 'the fleet-bridge entry for stdio-only clients'),
     handler: (raw) =>
       run(async () => {
-        const argv = raw as unknown as Global & { transport: Transport; name: string; claude: boolean; write?: string };
+        const argv = raw as unknown as Global & { transport: Transport; name: string; claude: boolean; write?: string; 'headers-helper': boolean; 'print-headers': boolean };
+        if (argv['print-headers']) {
+          const home = resolveHome(argv.home);
+          const token = argv['token-file'] !== undefined ? readTokenFile(argv['token-file']) : readToken(home);
+          if (!token) throw new ClientError(`no token: ${home}/token is missing and FLEET_TOKEN is not set`, 'no_token');
+          return void process.stdout.write(`${JSON.stringify({ Authorization: `Bearer ${token}` })}\n`);
+        }
+        if (argv['headers-helper'] && argv.transport === 'stdio') throw new UsageError('--headers-helper is for --transport http or sse; the stdio bridge reads the token file itself');
         if (!/^[A-Za-z0-9_.-]{1,64}$/.test(argv.name)) throw new UsageError(`--name must be 1-64 letters, digits, _ . or -, not "${argv.name.slice(0, 80)}"`);
-        const entry = mcpEntry(argv.transport, argv);
-        const tokenNote = argv.transport === 'stdio' ? undefined : `the client expands \${FLEET_TOKEN}: export FLEET_TOKEN="$(cat ${resolveHome(argv.home)}/token)" before starting it`;
+        const entry = mcpEntry(argv.transport, argv, argv['headers-helper']);
+        const tokenNote = argv.transport === 'stdio' || argv['headers-helper'] ? undefined : `the client expands \${FLEET_TOKEN}: export FLEET_TOKEN="$(cat ${resolveHome(argv.home)}/token)" before starting it`;
         if (argv.write !== undefined) {
           mergeInto(argv.write, argv.name, entry);
           process.stdout.write(`wrote "${argv.name}" (${argv.transport}) into ${argv.write}\n`);

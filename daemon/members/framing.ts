@@ -132,6 +132,8 @@ export class FrameScanner {
     marker: string,
     private readonly withTrailer: boolean,
     private readonly sink: (bytes: Buffer) => void,
+    /** Told what is held back as maybe the marker's start (it always starts with a newline), so live output can end its line. */
+    private readonly held?: (bytes: Buffer) => void,
   ) {
     this.needle = Buffer.from(withTrailer ? `\n${marker} ` : `\n${marker}\n`);
   }
@@ -149,10 +151,20 @@ export class FrameScanner {
       if (!this.withTrailer) return (this.done = true);
       return this.readTrailer(buf.subarray(at + this.needle.length));
     }
-    const keep = Math.min(buf.length, this.needle.length - 1);
+    // Only the end that could start the marker is held back, so output is passed on as it comes.
+    const keep = this.markerStartAtEnd(buf);
     this.sink(buf.subarray(0, buf.length - keep));
     this.carry = Buffer.from(buf.subarray(buf.length - keep));
+    if (keep) this.held?.(this.carry);
     return false;
+  }
+
+  /** Length of the longest end of `buf` that is a beginning of the marker line (0 when none). */
+  private markerStartAtEnd(buf: Buffer): number {
+    for (let k = Math.min(buf.length, this.needle.length - 1); k > 0; k--) {
+      if (buf[buf.length - k] === this.needle[0] && buf.subarray(buf.length - k).equals(this.needle.subarray(0, k))) return k;
+    }
+    return 0;
   }
 
   private readTrailer(chunk: Buffer): boolean {

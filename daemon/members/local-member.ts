@@ -9,7 +9,7 @@ import { commandBody, type CommandSpec } from './framing.js';
 import { Liveness, type Transition } from './liveness.js';
 import { CappedOutput } from './output-cap.js';
 import type { MemberRecord, StoredLiveness } from './registry.js';
-import { toOutcome, type CommandOutcome, type MemberRuntime, type MemberStream, type RuntimeState, type StreamHandlers } from './runtime.js';
+import { toOutcome, type CommandOutcome, type MemberRuntime, type RunOptions, type MemberStream, type RuntimeState, type StreamHandlers } from './runtime.js';
 import { intoFolder, MAX_TREE_DEPTH, memberPath, type TransferItem, type TransferOutcome } from './transfer-paths.js';
 import { stopProcessGroup } from './tree-kill.js';
 
@@ -85,10 +85,10 @@ export class LocalMember implements MemberRuntime {
    * shell exits (or overruns timeout_s, or is cancelled: then the whole group is stopped);
    * whatever it left running is stopped too, and output still arriving after that is not waited for.
    */
-  run(spec: CommandSpec, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<CommandOutcome> {
+  run(spec: CommandSpec, opts: RunOptions): Promise<CommandOutcome> {
     const startedAt = performance.now();
-    const stdout = new CappedOutput(this.outputLimit);
-    const stderr = new CappedOutput(this.outputLimit);
+    const stdout = new CappedOutput(this.outputLimit, opts.onOutput && ((c, h) => opts.onOutput!('stdout', c, h)));
+    const stderr = new CappedOutput(this.outputLimit, opts.onOutput && ((c, h) => opts.onOutput!('stderr', c, h)));
     return new Promise((resolve, reject) => {
       const child = spawn('/bin/sh', ['-c', commandBody(spec)], { cwd: homedir(), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
       const pgid = child.pid ?? 0;

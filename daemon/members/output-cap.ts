@@ -12,7 +12,11 @@ export class CappedOutput {
   /** Every byte seen, kept or not. */
   total = 0;
 
-  constructor(limit: number) {
+  /** `listener` sees every chunk as it comes, kept or not (fleetctl exec streams it live). */
+  constructor(
+    limit: number,
+    private readonly listener?: (chunk: Buffer, held?: boolean) => void,
+  ) {
     this.headLimit = Math.ceil(limit / 2);
     this.tailLimit = limit - this.headLimit;
   }
@@ -20,6 +24,7 @@ export class CappedOutput {
   /** Adds a chunk of output. */
   push(chunk: Buffer): void {
     if (chunk.length === 0) return;
+    this.listener?.(chunk);
     this.total += chunk.length;
     let rest = chunk;
     if (this.headLen < this.headLimit) {
@@ -32,6 +37,14 @@ export class CappedOutput {
     this.tail.push(Buffer.from(rest.subarray(Math.max(0, rest.length - this.tailLimit))));
     this.tailLen += Math.min(rest.length, this.tailLimit);
     while (this.tailLen - this.tail[0]!.length >= this.tailLimit) this.tailLen -= this.tail.shift()!.length;
+  }
+
+  /**
+   * Bytes a framed shell holds back because they may begin its end marker (a newline first):
+   * not output yet, but they tell a live listener the current line has ended either way.
+   */
+  held(bytes: Buffer): void {
+    this.listener?.(bytes, true);
   }
 
   /** Bytes dropped from the middle. */

@@ -5,6 +5,7 @@ import { newMarker, runAndReap, shellQuote, type CommandSpec } from './framing.j
 import { CappedOutput } from './output-cap.js';
 import { DriverClosedError, openExecChannel } from './shell-driver.js';
 import { QueueTimeoutError, type PooledRun } from './shell-pool.js';
+import type { RunOptions } from './runtime.js';
 import { killTreeScript } from './tree-kill.js';
 
 /**
@@ -20,7 +21,7 @@ export async function runOnOwnChannel(
   client: Client,
   slots: ChannelSlots,
   spec: CommandSpec,
-  opts: { timeoutMs: number; signal?: AbortSignal; outputLimit: number; killGraceMs: number; openTimeoutMs: number },
+  opts: RunOptions & { outputLimit: number; killGraceMs: number; openTimeoutMs: number },
 ): Promise<PooledRun> {
   const marker = newMarker();
   const inner = `printf '%s %s\\n' '${marker}' "$$"; ${runAndReap(spec, opts.killGraceMs)}`;
@@ -28,8 +29,8 @@ export async function runOnOwnChannel(
   const startedAt = performance.now();
   const left = () => Math.max(1, opts.timeoutMs - (performance.now() - startedAt));
   if (!(await slots.acquireWithin(opts.timeoutMs))) throw new QueueTimeoutError(opts.timeoutMs);
-  const stdout = new CappedOutput(opts.outputLimit);
-  const stderr = new CappedOutput(opts.outputLimit);
+  const stdout = new CappedOutput(opts.outputLimit, opts.onOutput && ((c, h) => opts.onOutput!('stdout', c, h)));
+  const stderr = new CappedOutput(opts.outputLimit, opts.onOutput && ((c, h) => opts.onOutput!('stderr', c, h)));
   let pid = 0;
   let header = '';
   let exitCode: number | null | undefined;

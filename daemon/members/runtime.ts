@@ -29,6 +29,19 @@ export interface RuntimeState {
   channels?: { open: number; capacity: number; shells: number; busy: number; queued: number };
 }
 
+/**
+ * Output of a foreground command as it comes, before it is collected and capped. `held` bytes
+ * are not output yet: a framed shell holds back what may begin its end marker (a newline first).
+ */
+export type OutputListener = (stream: 'stdout' | 'stderr', chunk: Buffer, held?: boolean) => void;
+
+/** How a foreground command runs: its time, its cancel signal and who watches its output live. */
+export interface RunOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+  onOutput?: OutputListener;
+}
+
 /** A long-lived command on a member (a watcher): its stdout as it comes, and its end. */
 export interface MemberStream {
   close(): void;
@@ -46,11 +59,11 @@ export interface MemberRuntime {
   start(): void;
   /** Settles once the first connection attempt is over (whatever its outcome). */
   settled(): Promise<void>;
-  run(spec: CommandSpec, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<CommandOutcome>;
-  /** Copies local files/folders to the member. */
-  send(items: TransferItem[]): Promise<TransferOutcome>;
+  run(spec: CommandSpec, opts: RunOptions): Promise<CommandOutcome>;
+  /** Copies local files/folders to the member (`onProgress`: bytes done of the total, as they move). */
+  send(items: TransferItem[], onProgress?: (done: number, total: number) => void): Promise<TransferOutcome>;
   /** Copies member files/folders here. */
-  fetch(items: TransferItem[]): Promise<TransferOutcome>;
+  fetch(items: TransferItem[], onProgress?: (done: number, total: number) => void): Promise<TransferOutcome>;
   /** Starts a long-lived command with its own channel (held until it ends); stdin is empty. */
   openStream(command: string, handlers: StreamHandlers): Promise<MemberStream>;
   /** The last `bytes` of each file ('' when missing), read without starting a process on the member. */

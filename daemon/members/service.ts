@@ -6,6 +6,7 @@ import { addressOf, type MemberSecrets } from './connection.js';
 import { fanOut, resolveTargets, type PerMember } from './fanout.js';
 import { HostKeyStore } from './host-keys.js';
 import { resolveAuth } from './identity.js';
+import { liveLines } from './live-lines.js';
 import type { Transition } from './liveness.js';
 import { MemberPool } from './pool.js';
 import { MemberRegistry, type MemberRecord } from './registry.js';
@@ -192,8 +193,11 @@ export class MembersService {
     return { removed: record.name };
   }
 
-  /** execute_command: the same command on every target at once, one result (or error) per member. */
-  async execute(input: ExecuteInput, signal?: AbortSignal): Promise<PerMember<CommandOutcome>[]> {
+  /**
+   * execute_command: the same command on every target at once, one result (or error) per member.
+   * `onLine` (fleetctl exec) also gets each member's output line by line, redacted, as it comes.
+   */
+  async execute(input: ExecuteInput, signal?: AbortSignal, onLine?: (member: string, stream: 'stdout' | 'stderr', text: string) => void): Promise<PerMember<CommandOutcome>[]> {
     const names = resolveTargets(this.registry, input);
     const timeoutMs = input.timeout_s !== undefined ? Math.round(input.timeout_s * 1000) : this.settings.commandTimeoutMs;
     const spec = { command: input.command, ...(input.cwd ? { cwd: input.cwd } : {}), ...(input.env ? { env: input.env } : {}) };
@@ -202,7 +206,16 @@ export class MembersService {
       const expand = (t: string) => this.expandSecrets(t, n);
       return { ...spec, command: expand(spec.command), ...(spec.env ? { env: Object.fromEntries(Object.entries(spec.env).map(([k, v]) => [k, expand(v)])) } : {}) };
     };
-    const results = await fanOut(names, async (n) => this.runtime(n).run(forMember(n), { timeoutMs, signal }));
+    const redact = (t: string) => this.ctx.redactor.redact(t);
+    const results = await fanOut(names, async (n) => {
+      if (!onLine) return this.runtime(n).run(forMember(n), { timeoutMs, signal });
+      const lines = liveLines(redact, (stream, text) => onLine(n, stream, text));
+      try {
+        return await this.runtime(n).run(forMember(n), { timeoutMs, signal, onOutput: lines.listener });
+      } finally {
+        lines.end();
+      }
+    });
     return this.ctx.redactor.redactDeep(results);
   }
 
@@ -222,21 +235,21 @@ export class MembersService {
     return resolveTargets(this.registry, input);
   }
 
-  /** send_files: local files/folders to every target, with sizes and checksums. */
-  async sendFiles(input: SendFilesInput): Promise<PerMember<TransferOutcome>[]> {
+  /** send_files: local files/folders to every target, with sizes and checksums (`onProgress`: each member's bytes done of its total). */
+  async sendFiles(input: SendFilesInput, onProgress?: (member: string, done: number, total: number) => void): Promise<PerMember<TransferOutcome>[]> {
     const names = resolveTargets(this.registry, input);
     for (const f of input.files) localPath(f.local, names[0]!); // a bad path is the call's error, not every member's
-    return fanOut(names, (n) => this.runtime(n).send(input.files.map((f) => ({ source: localPath(f.local, n), destination: f.remote.replaceAll('{member}', n) }))));
+    return fanOut(names, (n) => this.runtime(n).send(input.files.map((f) => ({ source: localPath(f.local, n), destination: f.remote.replaceAll('{member}', n) })), onProgress && ((d, t) => onProgress(n, d, t))));
   }
 
   /** fetch_files: member files/folders to this machine, with sizes and checksums. */
-  async fetchFiles(input: FetchFilesInput): Promise<PerMember<TransferOutcome>[]> {
+  async fetchFiles(input: FetchFilesInput, onProgress?: (member: string, done: number, total: number) => void): Promise<PerMember<TransferOutcome>[]> {
     const names = resolveTargets(this.registry, input);
     if (names.length > 1 && input.files.some((f) => !f.local.includes('{member}'))) {
       throw new FleetError('bad_path', 'fetching from several members: put {member} in every local path (e.g. /tmp/logs/{member}/syslog) so their files do not overwrite each other');
     }
     for (const f of input.files) localPath(f.local, names[0]!);
-    return fanOut(names, (n) => this.runtime(n).fetch(input.files.map((f) => ({ source: f.remote.replaceAll('{member}', n), destination: localPath(f.local, n) }))));
+    return fanOut(names, (n) => this.runtime(n).fetch(input.files.map((f) => ({ source: f.remote.replaceAll('{member}', n), destination: localPath(f.local, n) })), onProgress && ((d, t) => onProgress(n, d, t))));
   }
 
   /** Counts for GET /status. */

@@ -101,20 +101,36 @@ async function localFiles(source: string, destination: string, skipped: SkippedE
   return out;
 }
 
+/**
+ * Bytes done of a transfer's total, as they move (fastPut/fastGet's step): what `onProgress`
+ * of sendOverSftp and fetchOverSftp is told, for fleetctl cp's progress bar.
+ */
+export type TransferProgress = (done: number, total: number) => void;
+
+/** ssh2's step callback for one file, counted on top of the files before it. */
+function stepOf(onProgress: TransferProgress | undefined, before: number, total: number): { step?: (transferred: number) => void } {
+  return onProgress ? { step: (transferred: number) => onProgress(before + transferred, total) } : {};
+}
+
 /** Copies local files and folders to a member; returns every file copied with its size and hash, and what was skipped. */
-export async function sendOverSftp(sftp: SFTPWrapper, items: TransferItem[]): Promise<{ copied: Copied[]; skipped: SkippedEntry[] }> {
+export async function sendOverSftp(sftp: SFTPWrapper, items: TransferItem[], onProgress?: TransferProgress): Promise<{ copied: Copied[]; skipped: SkippedEntry[] }> {
   const made = new Set<string>();
   const copied: Copied[] = [];
   const skipped: SkippedEntry[] = [];
-  for (const item of items) {
-    const destination = memberPath(intoFolder(item.destination, item.source));
-    for (const f of await localFiles(item.source, destination, skipped)) {
-      await ensureMemberDir(sftp, posix.dirname(f.destination), made);
-      await call<void>((cb) => sftp.fastPut(f.source, f.destination, { mode: f.mode }, (err) => cb(err, undefined))).catch((e) => {
-        throw transferError('cannot write on the member:', f.destination, e);
-      });
-      copied.push({ from: f.source, to: f.destination, bytes: f.size, sha256: await sha256OfFile(f.source) });
-    }
+  // Every file is listed first, so the progress has its total from the start.
+  const planned: FileToCopy[] = [];
+  for (const item of items) planned.push(...(await localFiles(item.source, memberPath(intoFolder(item.destination, item.source)), skipped)));
+  const total = planned.reduce((n, f) => n + f.size, 0);
+  let done = 0;
+  onProgress?.(0, total);
+  for (const f of planned) {
+    await ensureMemberDir(sftp, posix.dirname(f.destination), made);
+    await call<void>((cb) => sftp.fastPut(f.source, f.destination, { mode: f.mode, ...stepOf(onProgress, done, total) }, (err) => cb(err, undefined))).catch((e) => {
+      throw transferError('cannot write on the member:', f.destination, e);
+    });
+    done += f.size;
+    onProgress?.(done, total);
+    copied.push({ from: f.source, to: f.destination, bytes: f.size, sha256: await sha256OfFile(f.source) });
   }
   return { copied, skipped };
 }
@@ -182,7 +198,7 @@ async function memberFiles(sftp: SFTPWrapper, source: string, destination: strin
  * Copies member files and folders here; returns every file copied with its size and hash, and
  * what was skipped. Every name is checked before anything is written.
  */
-export async function fetchOverSftp(sftp: SFTPWrapper, items: TransferItem[], member: string, maxBytes: number): Promise<{ copied: Copied[]; skipped: SkippedEntry[] }> {
+export async function fetchOverSftp(sftp: SFTPWrapper, items: TransferItem[], member: string, maxBytes: number, onProgress?: TransferProgress): Promise<{ copied: Copied[]; skipped: SkippedEntry[] }> {
   const copied: Copied[] = [];
   const skipped: SkippedEntry[] = [];
   const planned: FileToCopy[] = [];
@@ -198,6 +214,8 @@ export async function fetchOverSftp(sftp: SFTPWrapper, items: TransferItem[], me
       `refused to fetch ${total} bytes from member "${member}": above members.maxFetchBytes (${maxBytes}) in config.json; nothing was copied`,
     );
   }
+  let done = 0;
+  onProgress?.(0, total);
   for (const f of planned) {
     await mkdir(dirname(f.destination), { recursive: true }).catch((e) => {
       throw transferError('cannot create folder', dirname(f.destination), e);
@@ -207,10 +225,12 @@ export async function fetchOverSftp(sftp: SFTPWrapper, items: TransferItem[], me
     const get =
       f.size === 0
         ? writeFile(f.destination, '')
-        : call<void>((cb) => sftp.fastGet(f.source, f.destination, { fileSize: f.size }, (err) => cb(err, undefined)));
+        : call<void>((cb) => sftp.fastGet(f.source, f.destination, { fileSize: f.size, ...stepOf(onProgress, done, total) }, (err) => cb(err, undefined)));
     await get.catch((e) => {
       throw transferError('cannot fetch', `${f.source} to ${f.destination}`, e);
     });
+    done += f.size;
+    onProgress?.(done, total);
     await chmod(f.destination, f.mode).catch(() => undefined);
     copied.push({ from: f.source, to: f.destination, bytes: f.size, sha256: await sha256OfFile(f.destination) });
   }

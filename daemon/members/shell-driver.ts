@@ -138,8 +138,8 @@ export class ShellDriver {
       this.pending = {
         out,
         err,
-        stdout: new FrameScanner(marker, true, (b) => out.push(b)),
-        stderr: new FrameScanner(marker, false, (b) => err.push(b)),
+        stdout: new FrameScanner(marker, true, (b) => out.push(b), (b) => out.held(b)),
+        stderr: new FrameScanner(marker, false, (b) => err.push(b), (b) => err.held(b)),
         resolve,
         reject,
       };

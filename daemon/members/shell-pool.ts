@@ -4,6 +4,7 @@ import { runOnExecChannel } from './exec-channel.js';
 import type { CommandSpec } from './framing.js';
 import { CappedOutput } from './output-cap.js';
 import { DriverClosedError, ShellDriver } from './shell-driver.js';
+import type { OutputListener, RunOptions } from './runtime.js';
 import { killTreeScript } from './tree-kill.js';
 
 /** A finished foreground command, before it is turned into a tool result. */
@@ -29,6 +30,7 @@ interface Job {
   /** When the command must be over, queueing included (performance.now() time). */
   deadline: number;
   signal?: AbortSignal;
+  onOutput?: OutputListener;
   resolve: (r: PooledRun) => void;
   reject: (e: Error) => void;
   /** Clears the job's queue timer and abort listener. */
@@ -79,7 +81,7 @@ export class ShellPool {
   }
 
   /** Runs a command on a free driver (queued when all are busy); its timeout covers the wait too. */
-  run(spec: CommandSpec, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<PooledRun> {
+  run(spec: CommandSpec, opts: RunOptions): Promise<PooledRun> {
     if (this.closedWith) return Promise.reject(this.closedWith);
     return new Promise((resolve, reject) => {
       const leave = () => {
@@ -104,6 +106,7 @@ export class ShellPool {
         spec,
         deadline: performance.now() + opts.timeoutMs,
         signal: opts.signal,
+        onOutput: opts.onOutput,
         resolve,
         reject,
         unqueue: () => {
@@ -182,8 +185,8 @@ export class ShellPool {
   /** Runs one job on a driver, stopping it when it overruns or is cancelled. */
   private async execute(driver: ShellDriver, job: Job): Promise<void> {
     job.unqueue();
-    const stdout = new CappedOutput(this.opts.outputLimit);
-    const stderr = new CappedOutput(this.opts.outputLimit);
+    const stdout = new CappedOutput(this.opts.outputLimit, job.onOutput && ((c, h) => job.onOutput!('stdout', c, h)));
+    const stderr = new CappedOutput(this.opts.outputLimit, job.onOutput && ((c, h) => job.onOutput!('stderr', c, h)));
     let stopped: PooledRun['stopped'];
     const stop = (why: 'timeout' | 'cancelled') => {
       if (stopped) return;

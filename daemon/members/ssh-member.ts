@@ -9,9 +9,9 @@ import type { CommandSpec } from './framing.js';
 import type { HostKeyStore } from './host-keys.js';
 import type { LinkFailure, Transition } from './liveness.js';
 import type { MemberRecord, StoredLiveness } from './registry.js';
-import { toOutcome, type CommandOutcome, type MemberRuntime, type MemberStream, type RuntimeState, type StreamHandlers } from './runtime.js';
+import { toOutcome, type CommandOutcome, type MemberRuntime, type RunOptions, type MemberStream, type RuntimeState, type StreamHandlers } from './runtime.js';
 import type { MemberSettings } from './settings.js';
-import { fetchOverSftp, sendOverSftp, withSftp } from './sftp.js';
+import { fetchOverSftp, sendOverSftp, withSftp, type TransferProgress } from './sftp.js';
 import { DriverClosedError, openExecChannel } from './shell-driver.js';
 import { QueueTimeoutError, ShellPool } from './shell-pool.js';
 import { SftpTailReader } from './tail-reader.js';
@@ -115,7 +115,7 @@ export class SshMember implements MemberRuntime {
     return new FleetError('member_error', `member "${this.name}": ${(e as Error).message}`, 502);
   }
 
-  async run(spec: CommandSpec, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<CommandOutcome> {
+  async run(spec: CommandSpec, opts: RunOptions): Promise<CommandOutcome> {
     const startedAt = performance.now();
     const s = await this.current();
     try {
@@ -185,12 +185,12 @@ export class SshMember implements MemberRuntime {
     }
   }
 
-  private async transfer(direction: 'send' | 'fetch', items: TransferItem[]): Promise<TransferOutcome> {
+  private async transfer(direction: 'send' | 'fetch', items: TransferItem[], onProgress?: TransferProgress): Promise<TransferOutcome> {
     const startedAt = performance.now();
     const s = await this.current();
     let copied, skipped;
     try {
-      ({ copied, skipped } = await withSftp(s.client, s.slots, this.settings.pool.openTimeoutMs, (sftp) => (direction === 'send' ? sendOverSftp(sftp, items) : fetchOverSftp(sftp, items, this.name, this.settings.maxFetchBytes))));
+      ({ copied, skipped } = await withSftp(s.client, s.slots, this.settings.pool.openTimeoutMs, (sftp) => (direction === 'send' ? sendOverSftp(sftp, items, onProgress) : fetchOverSftp(sftp, items, this.name, this.settings.maxFetchBytes, onProgress))));
     } catch (e) {
       throw await this.explain(e, s, startedAt);
     }
@@ -200,12 +200,12 @@ export class SshMember implements MemberRuntime {
     return { files: copied.map((f, i) => ({ ...f, verified: digests[i] === f.sha256 })), skipped };
   }
 
-  send(items: TransferItem[]): Promise<TransferOutcome> {
-    return this.transfer('send', items);
+  send(items: TransferItem[], onProgress?: TransferProgress): Promise<TransferOutcome> {
+    return this.transfer('send', items, onProgress);
   }
 
-  fetch(items: TransferItem[]): Promise<TransferOutcome> {
-    return this.transfer('fetch', items);
+  fetch(items: TransferItem[], onProgress?: TransferProgress): Promise<TransferOutcome> {
+    return this.transfer('fetch', items, onProgress);
   }
 
   state(): RuntimeState {

@@ -1,8 +1,9 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fleetctl, type FleetdProcess } from '../helpers/fleetd.js';
+import { FLEETCTL, fleetctl, type FleetdProcess } from '../helpers/fleetd.js';
 import type { McpTestClient } from '../helpers/mcp.js';
 import { sshMember, startFleetd, waitForMemberEvent } from '../helpers/members.js';
 import { Sshd } from '../helpers/sshd.js';
@@ -34,6 +35,9 @@ describe('fleetctl exec and cp against real sshd members', () => {
   it('one member: its output as is, and the exit code of the command', { timeout: 60_000 }, async () => {
     const ok = await ctl('exec', 'a', '--', 'echo out; echo err >&2');
     expect(ok).toMatchObject({ code: 0, stdout: 'out\n', stderr: 'err\n' });
+    // Streamed, yet as is: no newline added where the command printed none, none lost where it printed two.
+    expect(await ctl('exec', 'a', '--', 'printf foo')).toMatchObject({ code: 0, stdout: 'foo' });
+    expect(await ctl('exec', 'a', '--', "printf 'x\\n\\n'")).toMatchObject({ code: 0, stdout: 'x\n\n' });
     const failed = await ctl('exec', 'a', '--', 'echo before; exit 7');
     expect(failed).toMatchObject({ code: 7, stdout: 'before\n' });
     const usage = await ctl('exec', 'a');
@@ -58,6 +62,35 @@ describe('fleetctl exec and cp against real sshd members', () => {
     expect(lines.every((l) => l.ok && l.exitCode === 0 && l.stdout === 'hi\n')).toBe(true);
   });
 
+  it('several members: each line arrives as the member prints it, prefixed, in order per member', { timeout: 60_000 }, async () => {
+    const go = join(dir, 'release-second');
+    const child = spawn(process.execPath, [FLEETCTL, '--home', fleetd.home, 'exec', '-m', 'a,b', '--', `echo first; echo oops >&2; while [ ! -e ${go} ]; do sleep 0.05; done; echo second`], {
+      env: { ...process.env, FLEET_TOKEN: '', FLEET_URL: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    const exited = new Promise<number | null>((r) => child.on('exit', r));
+    // Both members' first line shows while they still wait on the file the test has not made yet.
+    await new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (stdout.includes('a | first\n') && stdout.includes('b | first\n')) resolve();
+      };
+      child.stdout.on('data', (d) => {
+        stdout += d;
+        check();
+      });
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('exit', () => reject(new Error(`exited before the first lines: ${stdout} ${stderr}`)));
+    });
+    expect(stdout).not.toContain('second');
+    writeFileSync(go, '');
+    expect(await exited).toBe(0);
+    for (const m of ['a', 'b']) expect(stdout.split('\n').filter((l) => l.startsWith(`${m} | `))).toEqual([`${m} | first`, `${m} | second`]);
+    expect(stderr).toContain('a | oops\n');
+    expect(stderr).toContain('2 members: 2 ok, 0 failed');
+  });
+
   it('cp sends to and fetches from members, with {member} in local paths', { timeout: 60_000 }, async () => {
     const src = join(dir, 'payload.txt');
     writeFileSync(src, 'payload\n');
@@ -72,6 +105,28 @@ describe('fleetctl exec and cp against real sshd members', () => {
     expect(readFileSync(join(dir, 'back-b.txt'), 'utf8')).toBe('payload\n');
     const bad = await ctl('cp', src, `${dir}/x`);
     expect(bad.code).toBe(2);
+  });
+
+  it('cp draws a progress bar only when stderr is a terminal', { timeout: 60_000 }, async () => {
+    const big = join(dir, 'big.bin');
+    writeFileSync(big, Buffer.alloc(16 * 1024 * 1024, 7));
+    const plain = await ctl('cp', big, `a:${dir}/big-copy.bin`);
+    expect(plain.code).toBe(0);
+    expect(plain.stderr).toBe('');
+    expect(plain.stdout).toBe(`a: 1 file(s), ${16 * 1024 * 1024} bytes sent, SHA-256 verified\n`);
+    // On a terminal (util-linux script gives fleetctl a pty): a bar, wiped before the result line.
+    const cmd = [process.execPath, FLEETCTL, '--home', fleetd.home, 'cp', big, `a:${dir}/big-tty.bin`].map((a) => `'${a}'`).join(' ');
+    const tty = await new Promise<{ code: number | null; screen: string }>((resolve) => {
+      const p = spawn('script', ['-qefc', cmd, '/dev/null'], { env: { ...process.env, FLEET_TOKEN: '', FLEET_URL: '' }, stdio: ['pipe', 'pipe', 'pipe'] });
+      let screen = '';
+      p.stdout.on('data', (d) => (screen += d));
+      p.on('exit', (code) => resolve({ code, screen }));
+      p.stdin.end();
+    });
+    expect(tty.code).toBe(0);
+    expect(tty.screen).toMatch(/\r\[[#-]{20}\] +\d+%  [\d.]+ \w+ \/ 16\.0 MiB  [\d.]+ \w+\/s\x1b\[K/);
+    expect(tty.screen).toContain('\r\x1b[Ka: 1 file(s), 16777216 bytes sent, SHA-256 verified');
+    expect(readFileSync(join(dir, 'big-tty.bin')).length).toBe(16 * 1024 * 1024);
   });
 
   it('one member down: the other still answers, the down one is named, exit non-zero', { timeout: 60_000 }, async () => {

@@ -27,6 +27,21 @@ function fnv1a(text: string, seed: number): string {
   return h.toString(16).padStart(8, '0');
 }
 
+/** Most ids or names one list in a cursor file keeps (the newest). */
+const MAX_LIST = 2000;
+
+/** One session's file: its cursor, events it read through fleet's tools, and the work it started or waits on. */
+export interface SessionState {
+  /** Every event up to this id has been seen (undefined: a session not seen before). */
+  after: number | undefined;
+  /** Event ids past `after` the agent already read (wait_for_events, list_events): not shown again. */
+  seen: number[];
+  /** Background task ids this session started. */
+  tasks: string[];
+  /** Credential names this session asked for. */
+  credentials: string[];
+}
+
 /**
  * Where one Claude Code session has read the event log up to, kept in
  * FLEET_HOME/hooks/cursors/<session>.json (0600), so each event is shown once per session.
@@ -46,18 +61,35 @@ export class SessionCursor {
 
   /** The last event id this session has seen, or undefined for a session not seen before. */
   read(): number | undefined {
-    try {
-      const after = (JSON.parse(readFileSync(this.file, 'utf8')) as { after?: unknown }).after;
-      return typeof after === 'number' && Number.isSafeInteger(after) && after >= 0 ? after : undefined;
-    } catch {
-      return undefined;
-    }
+    return this.state().after;
   }
 
-  /** Records that the session has seen every event up to `after`. */
+  /** Everything the file holds: cursor, events already read some other way, and the session's own work. */
+  state(): SessionState {
+    let raw: Record<string, unknown> = {};
+    try {
+      raw = JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, unknown>;
+    } catch {
+      // no file yet, or a broken one: a new session
+    }
+    const after = typeof raw.after === 'number' && Number.isSafeInteger(raw.after) && raw.after >= 0 ? raw.after : undefined;
+    const ids = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is number => Number.isSafeInteger(x)) : []);
+    const names = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+    return { after, seen: ids(raw.seen), tasks: names(raw.tasks), credentials: names(raw.credentials) };
+  }
+
+  /** Records that the session has seen every event up to `after` (ids it read beyond stay remembered). */
   write(after: number): void {
+    this.save({ ...this.state(), after });
+  }
+
+  /** Writes the whole state; `seen` keeps only ids past the cursor, lists are capped so the file stays small. */
+  save(s: SessionState): void {
     ensurePrivateDir(this.dir);
-    writePrivateFile(this.file, `${JSON.stringify({ after, updatedAt: new Date().toISOString() })}\n`);
+    const after = s.after ?? 0;
+    const seen = [...new Set(s.seen.filter((id) => id > after))].sort((a, b) => a - b).slice(-MAX_LIST);
+    const body = { after: s.after, seen, tasks: [...new Set(s.tasks)].slice(-MAX_LIST), credentials: [...new Set(s.credentials)].slice(-MAX_LIST), updatedAt: new Date().toISOString() };
+    writePrivateFile(this.file, `${JSON.stringify(body)}\n`);
   }
 
   /**

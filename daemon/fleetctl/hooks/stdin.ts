@@ -7,6 +7,9 @@ export interface HookInput {
   source?: string;
   prompt?: string;
   tool_name?: string;
+  /** PostToolUse: the tool's arguments and what it returned. */
+  tool_input?: unknown;
+  tool_response?: unknown;
   stop_hook_active?: boolean;
 }
 

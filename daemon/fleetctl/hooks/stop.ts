@@ -4,16 +4,45 @@ import { newestId, readAfter, type HookContext, type HookOutput } from './contex
 import { getJson, getStream } from './daemon-http.js';
 import { eventLines, matcherOf } from './format.js';
 
-/** What keeps a stopping agent waiting: work in flight in the fleet. */
-async function pendingWork(ctx: HookContext): Promise<string[]> {
+/** This session's work still in flight: its recorded tasks still running, its credentials still not entered. */
+interface Pending {
+  tasks: Set<string>;
+  credentials: Set<string>;
+  labels: string[];
+}
+
+/**
+ * What keeps this stopping agent waiting: only what it started or waits on (recorded by
+ * post-tool from its own fleet tool calls), never another agent's work. Items that ended are
+ * dropped from the session's record.
+ */
+async function pendingWork(ctx: HookContext): Promise<Pending> {
+  const mine = ctx.cursor.state();
+  const pending: Pending = { tasks: new Set(), credentials: new Set(), labels: [] };
+  if (mine.tasks.length === 0 && mine.credentials.length === 0) return pending;
   const [tasks, credentials] = await Promise.allSettled([
-    getJson<{ tasks: { id: string }[] }>(ctx.endpoint, '/tasks?state=running', ctx.signal),
-    getJson<{ credentials: { name: string; state: string }[] }>(ctx.endpoint, '/credentials', ctx.signal),
+    mine.tasks.length ? getJson<{ tasks: { id: string }[] }>(ctx.endpoint, '/tasks?state=running', ctx.signal) : Promise.resolve({ tasks: [] }),
+    mine.credentials.length ? getJson<{ credentials: { name: string; state: string }[] }>(ctx.endpoint, '/credentials', ctx.signal) : Promise.resolve({ credentials: [] }),
   ]);
-  const out: string[] = [];
-  if (tasks.status === 'fulfilled') out.push(...tasks.value.tasks.map((t) => `task ${t.id}`));
-  if (credentials.status === 'fulfilled') out.push(...credentials.value.credentials.filter((c) => c.state === 'requested').map((c) => `credential ${c.name}`));
-  return out;
+  const running = new Set(tasks.status === 'fulfilled' ? tasks.value.tasks.map((t) => t.id) : mine.tasks);
+  const requested = new Set(credentials.status === 'fulfilled' ? credentials.value.credentials.filter((c) => c.state === 'requested').map((c) => c.name) : mine.credentials);
+  for (const id of mine.tasks) if (running.has(id)) pending.tasks.add(id);
+  for (const name of mine.credentials) if (requested.has(name)) pending.credentials.add(name);
+  pending.labels = [...[...pending.tasks].map((t) => `task ${t}`), ...[...pending.credentials].map((c) => `credential ${c}`)];
+  return pending;
+}
+
+/** The session's record without the work that has ended (kept as it was when a look failed). */
+async function forgetEnded(ctx: HookContext, pending: Pending): Promise<void> {
+  await ctx.cursor.lock(3000);
+  try {
+    const s = ctx.cursor.state();
+    const tasks = s.tasks.filter((t) => pending.tasks.has(t));
+    const credentials = s.credentials.filter((c) => pending.credentials.has(c));
+    if (tasks.length !== s.tasks.length || credentials.length !== s.credentials.length) ctx.cursor.save({ ...s, tasks, credentials });
+  } finally {
+    ctx.cursor.unlock();
+  }
 }
 
 /** Output tails of a task's end, which the agent would otherwise fetch with monitor_task. */
@@ -29,8 +58,8 @@ function tailLines(e: FleetEvent, max: number): string[] {
 }
 
 /**
- * Stop: when the fleet has work in flight (running tasks, credentials asked for and not yet
- * entered), waits up to hooks.stopWait for the next event that ends such a wait and answers
+ * Stop: when this agent has work in flight (tasks it started that still run, credentials it
+ * asked for that are not yet entered; post-tool records them), waits up to hooks.stopWait for the next event that ends such a wait and answers
  * `{"decision": "block", "reason": ...}` with it, so the agent goes on exactly when something
  * happened. An event of that kind already waiting is answered at once; with nothing pending
  * and nothing new it answers nothing, at once. `stop_hook_active` (the agent is already
@@ -38,20 +67,32 @@ function tailLines(e: FleetEvent, max: number): string[] {
  */
 export async function stopHook(ctx: HookContext): Promise<HookOutput> {
   if (ctx.input.stop_hook_active) return undefined;
+  const state = ctx.cursor.state();
+  const read = new Set(state.seen);
   const show = matcherOf(ctx.config.show);
-  const ends = matcherOf(ctx.config.stop);
+  const endTopic = matcherOf(ctx.config.stop);
+  const mine = { tasks: new Set(state.tasks), credentials: new Set(state.credentials) };
+  // An end concerns this agent when it is about its own task or credential; other topics (a member lost) concern everyone.
+  const ends = (e: FleetEvent) => {
+    if (read.has(e.id) || !endTopic(e)) return false;
+    if (e.topic.startsWith('task.')) return mine.tasks.has(e.subject ?? '');
+    if (e.topic.startsWith('credential.')) return mine.credentials.has(e.subject ?? '');
+    return true;
+  };
   const topics = [...new Set([...ctx.config.show.topics, ...ctx.config.stop.topics])];
 
   // Pending is asked before the log is read, so an end between the two is in what is read.
   const pending = await pendingWork(ctx);
+  if (state.tasks.length + state.credentials.length > pending.labels.length) await forgetEnded(ctx, pending);
   // A session the hooks have not seen yet (installed mid-session) starts from now.
-  const after = ctx.cursor.read() ?? (await newestId(ctx));
+  const after = state.after ?? (await newestId(ctx));
   const page = await readAfter(ctx, after, topics);
-  const seen = page.events.filter((e) => show(e) || ends(e));
+  const seen = page.events.filter((e) => !read.has(e.id) && (show(e) || ends(e)));
   let trigger = seen.find(ends);
 
-  if (!trigger && pending.length > 0 && ctx.config.stopWaitMs > 0) {
-    ctx.log(`waiting up to ${ctx.config.stopWaitMs} ms for ${pending.slice(0, 5).join(', ')}${pending.length > 5 ? ` +${pending.length - 5}` : ''}`);
+  if (!trigger && pending.labels.length > 0 && ctx.config.stopWaitMs > 0) {
+    const labels = pending.labels;
+    ctx.log(`waiting up to ${ctx.config.stopWaitMs} ms for ${labels.slice(0, 5).join(', ')}${labels.length > 5 ? ` +${labels.length - 5}` : ''}`);
     trigger = await waitForEnd(ctx, Math.max(after, page.lastId), topics, (e) => {
       if (show(e) || ends(e)) seen.push(e);
       return ends(e);

@@ -5,10 +5,10 @@ import { UsageError } from '../../../shared/cli-usage.js';
 import { ensurePrivateDir, homePaths, resolveHome } from '../../../shared/home.js';
 import { pidFromFile, runningDaemon, startDetached, stopDetached } from './detached.js';
 import { renderLaunchdPlist } from './launchd-plist.js';
-import { UNIT_NAME, serviceLayout, type ServiceLayout } from './layout.js';
+import { SOCKET_UNIT_NAME, UNIT_NAME, serviceLayout, type ServiceLayout } from './layout.js';
 import { showLogs } from './logs.js';
 import { activeManager, enabledState, launchdAvailable, launchdKickstart, launchdLoad, launchdUnload, systemctl, systemdUserAvailable, type ManagerKind } from './managers.js';
-import { renderSystemdUnit } from './systemd-unit.js';
+import { renderSystemdSocket, renderSystemdUnit } from './systemd-unit.js';
 
 type Global = { home?: string; url?: string; 'token-file'?: string };
 type Run = (fn: () => Promise<void>) => Promise<void>;
@@ -23,23 +23,44 @@ function chosenKind(argv: { systemd?: boolean; launchd?: boolean }): 'systemd' |
   return process.platform === 'darwin' ? 'launchd' : 'systemd';
 }
 
-function layoutOf(argv: Global & { 'agent-socket'?: string }): ServiceLayout {
-  const sock = argv['agent-socket'];
-  if (sock !== undefined && !sock.startsWith('/')) throw new UsageError(`--agent-socket must be an absolute path to an ssh-agent socket, not "${sock.slice(0, 80)}"`);
-  return serviceLayout(resolveHome(argv.home), sock);
+/** fleetd's default port (daemon.ts DEFAULT_PORT; not imported, which would load the daemon into fleetctl). */
+const DEFAULT_PORT = 7411;
+
+/** `--socket [HOST:]PORT` as a ListenStream= value (127.0.0.1:7411 when given bare). */
+function listenOf(socket: string | undefined): string | undefined {
+  if (socket === undefined) return undefined;
+  const v = socket === '' ? `127.0.0.1:${DEFAULT_PORT}` : /^\d+$/.test(socket) ? `127.0.0.1:${socket}` : socket;
+  const m = /^(\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(v);
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new UsageError(`--socket takes PORT or IP:PORT (e.g. 7411, 127.0.0.1:7411, [::1]:7411), not "${socket.slice(0, 80)}"`);
+  return v;
 }
 
-async function install(argv: Global & { systemd?: boolean; launchd?: boolean; print: boolean; start: boolean; 'agent-socket'?: string }): Promise<void> {
+function layoutOf(argv: Global & { 'agent-socket'?: string; socket?: string }): ServiceLayout {
+  const sock = argv['agent-socket'];
+  if (sock !== undefined && !sock.startsWith('/')) throw new UsageError(`--agent-socket must be an absolute path to an ssh-agent socket, not "${sock.slice(0, 80)}"`);
+  return serviceLayout(resolveHome(argv.home), sock, listenOf(argv.socket));
+}
+
+async function install(argv: Global & { systemd?: boolean; launchd?: boolean; print: boolean; start: boolean; 'agent-socket'?: string; socket?: string }): Promise<void> {
   const kind = chosenKind(argv);
   const l = layoutOf(argv);
+  if (l.listen && kind !== 'systemd') throw new UsageError('--socket (socket activation) is for systemd only');
   const text = kind === 'systemd' ? renderSystemdUnit(l) : renderLaunchdPlist(l);
-  if (argv.print) return void process.stdout.write(text);
+  if (argv.print) return void process.stdout.write(l.listen ? `${text}\n# ${SOCKET_UNIT_NAME}\n${renderSystemdSocket(l)}` : text);
   const file = kind === 'systemd' ? l.unitFile : l.plistFile;
   ensurePrivateDir(l.home);
   ensurePrivateDir(homePaths(l.home).logs);
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, text, { mode: 0o644 });
   out(`wrote ${file}`);
+  if (l.listen) {
+    writeFileSync(l.socketFile, renderSystemdSocket(l), { mode: 0o644 });
+    out(`wrote ${l.socketFile} (systemd listens on ${l.listen} and passes it to fleetd)`);
+  } else if (kind === 'systemd' && existsSync(l.socketFile)) {
+    if (systemdUserAvailable()) systemctl('disable', '--now', SOCKET_UNIT_NAME);
+    rmSync(l.socketFile);
+    out(`removed ${l.socketFile} (installed without --socket)`);
+  }
   out(`  runs ${l.node} ${l.entry} --home ${l.home}`);
   const manual = runningDaemon(l.home);
   if (kind === 'systemd' && systemdUserAvailable()) {
@@ -48,6 +69,7 @@ async function install(argv: Global & { systemd?: boolean; launchd?: boolean; pr
       out(`stopping fleetd pid ${manual.pid}, started outside systemd, so that systemd's takes the home`);
       await stopDetached(l);
     }
+    if (l.listen) systemctl('enable', ...(argv.start ? ['--now'] : []), SOCKET_UNIT_NAME);
     systemctl('enable', ...(argv.start ? ['--now'] : []), UNIT_NAME);
     out(`enabled ${UNIT_NAME}${argv.start ? ' and started it' : ''} (systemctl --user status fleetd; fleetctl service logs)`);
     out('  so systemd starts it at boot without a login: loginctl enable-linger $USER');
@@ -64,6 +86,12 @@ async function install(argv: Global & { systemd?: boolean; launchd?: boolean; pr
 async function uninstall(argv: Global): Promise<void> {
   const l = layoutOf(argv);
   let removed = 0;
+  if (existsSync(l.socketFile)) {
+    if (systemdUserAvailable()) systemctl('disable', '--now', SOCKET_UNIT_NAME);
+    rmSync(l.socketFile);
+    out(`removed ${l.socketFile}`);
+    removed++;
+  }
   if (existsSync(l.unitFile)) {
     if (systemdUserAvailable()) systemctl('disable', '--now', UNIT_NAME);
     rmSync(l.unitFile);
@@ -141,6 +169,7 @@ export function serviceCommand(run: Run): CommandModule<Global, Global> {
               .option('systemd', { type: 'boolean', describe: 'a systemd user unit (default on Linux)' })
               .option('launchd', { type: 'boolean', describe: 'a LaunchAgent plist (default on macOS)' })
               .option('agent-socket', { type: 'string', requiresArg: true, describe: 'fixed ssh-agent socket to give fleetd as SSH_AUTH_SOCK' })
+              .option('socket', { type: 'string', describe: 'systemd socket activation: also write fleetd.socket listening on [IP:]PORT (bare: 127.0.0.1:7411), so clients wait through restarts' })
               .option('print', { type: 'boolean', default: false, describe: 'print the definition instead of installing it' })
               .option('start', { type: 'boolean', default: true, describe: 'start it now (--no-start: only enable)' }),
           (argv) => run(() => install(argv)),

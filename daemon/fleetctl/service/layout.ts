@@ -6,6 +6,8 @@ import { homePaths } from '../../../shared/home.js';
 
 /** systemd unit name and launchd label of fleetd. */
 export const UNIT_NAME = 'fleetd.service';
+/** The socket unit of socket activation (`install --socket`): systemd holds the port, fleetd gets it as fd 3. */
+export const SOCKET_UNIT_NAME = 'fleetd.socket';
 export const LAUNCHD_LABEL = 'dev.fleet.fleetd';
 
 /** Everything a service definition names: this installation's node and fleetd, the home, the files. */
@@ -19,6 +21,8 @@ export interface ServiceLayout {
   /** Where the user's service definitions live (HOME of the user). */
   userHome: string;
   unitFile: string;
+  /** fleetd.socket beside the unit (written only with --socket). */
+  socketFile: string;
   plistFile: string;
   /** fleetd's stdout/stderr under launchd and the detached fallback. */
   logFile: string;
@@ -28,6 +32,8 @@ export interface ServiceLayout {
   path: string;
   /** SSH_AUTH_SOCK to pin in the definition, when the user asked for one. */
   agentSocket?: string;
+  /** ListenStream= of fleetd.socket (host:port) when installed with socket activation. */
+  listen?: string;
 }
 
 /** fleetd's entry point in this installation (fleetctl runs from dist/daemon/fleetctl/service/). */
@@ -41,7 +47,7 @@ export function fleetdEntry(): string {
 }
 
 /** The layout for `home`, with HOME from the environment (tests point it at a temporary folder). */
-export function serviceLayout(home: string, agentSocket?: string): ServiceLayout {
+export function serviceLayout(home: string, agentSocket?: string, listen?: string): ServiceLayout {
   const userHome = process.env.HOME || homedir();
   const paths = homePaths(home);
   const node = process.execPath;
@@ -52,10 +58,12 @@ export function serviceLayout(home: string, agentSocket?: string): ServiceLayout
     home,
     userHome,
     unitFile: join(process.env.XDG_CONFIG_HOME || join(userHome, '.config'), 'systemd', 'user', UNIT_NAME),
+    socketFile: join(process.env.XDG_CONFIG_HOME || join(userHome, '.config'), 'systemd', 'user', SOCKET_UNIT_NAME),
     plistFile: join(userHome, 'Library', 'LaunchAgents', `${LAUNCHD_LABEL}.plist`),
     logFile: join(paths.logs, 'fleetd.log'),
     pidFile: join(home, 'fleetd.pid'),
     path,
     ...(agentSocket ? { agentSocket } : {}),
+    ...(listen ? { listen } : {}),
   };
 }

@@ -18,6 +18,27 @@ export function underTmp(path: string | undefined): boolean {
   return !!path && /^\/(var\/)?tmp\//.test(path);
 }
 
+/**
+ * Renders fleetd.socket: systemd listens on `l.listen` and hands the socket to fleetd.service
+ * (fd 3, LISTEN_FDS/LISTEN_PID), so connections made while fleetd restarts wait instead of
+ * being refused.
+ */
+export function renderSystemdSocket(l: ServiceLayout): string {
+  return `# fleetd's listening socket (socket activation), written by \`fleetctl service install --socket\`.
+# systemd holds the port across fleetd restarts; fleetd takes it as fd 3 and ignores --host/--port.
+[Unit]
+Description=fleetd listening socket
+
+[Socket]
+ListenStream=${l.listen}
+# A port on loopback only unless you chose otherwise: the token is still required.
+NoDelay=yes
+
+[Install]
+WantedBy=sockets.target
+`;
+}
+
 /** Renders the systemd user unit for this installation. */
 export function renderSystemdUnit(l: ServiceLayout): string {
   const exec = [l.node, l.entry, '--home', l.home].map(word).join(' ');
@@ -32,7 +53,7 @@ export function renderSystemdUnit(l: ServiceLayout): string {
 # No network-online.target: a user manager cannot wait for it, and fleetd reconnects members itself.
 [Unit]
 Description=fleetd - fleet daemon (SSH members, tasks, events over MCP/SSE)
-StartLimitIntervalSec=60
+${l.listen ? `# Socket activation: systemd holds ${l.listen} (fleetd.socket) and passes it as fd 3.\nRequires=fleetd.socket\nAfter=fleetd.socket\n` : ''}StartLimitIntervalSec=60
 StartLimitBurst=5
 
 [Service]

@@ -13,8 +13,10 @@ const { background: _bg, stall_after_s: _stall, ...execShape } = ExecuteShape;
 const ExecInput = z.object(execShape).strict();
 
 /**
- * Runs the command on each target and answers NDJSON, one line per member as soon as that
- * member finishes (execute_command's per-member result), so a shell sees fast members first.
+ * Runs the command on each target and answers NDJSON: each member's output as it comes, one
+ * `{"member", "stream": "stdout"|"stderr", "text"}` per line of output (redacted), and one
+ * line per member as soon as that member finishes (execute_command's per-member result, whose
+ * output repeats what was streamed, capped), so a shell sees output live and fast members first.
  */
 function execStream(c: Context, service: MembersService, input: z.infer<typeof ExecInput>): Response {
   const names = service.targets(input); // unknown names fail the whole request, before any output
@@ -25,12 +27,47 @@ function execStream(c: Context, service: MembersService, input: z.infer<typeof E
       const { member: _m, members: _ms, ...rest } = input;
       await Promise.all(
         names.map(async (n) => {
-          const [r] = await service.execute({ ...rest, member: n }, signal).catch((e: unknown) => [
+          const live = (member: string, stream: 'stdout' | 'stderr', text: string) => controller.enqueue(enc.encode(`${JSON.stringify({ member, stream, text })}\n`));
+          const [r] = await service.execute({ ...rest, member: n }, signal, live).catch((e: unknown) => [
             { member: n, ok: false as const, error: { code: e instanceof FleetError ? e.code : 'internal', message: (e as Error).message } },
           ]);
           controller.enqueue(enc.encode(`${JSON.stringify(r)}\n`));
         }),
       );
+      controller.close();
+    },
+  });
+  return new Response(body, { headers: { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' } });
+}
+
+/** Least time between two progress lines of one member. */
+const PROGRESS_EVERY_MS = 200;
+
+type Progress = (member: string, done: number, total: number) => void;
+
+/**
+ * POST /members/send and /fetch. A client that accepts NDJSON (fleetctl cp on a terminal) gets
+ * `{"progress": {member, bytes, total}}` lines as bytes move (at most one per member per 200 ms,
+ * and the last), then `{"results": [...]}`; any other client gets the results as one JSON body.
+ */
+async function transfer(c: Context, run: (onProgress?: Progress) => Promise<unknown[]>): Promise<Response> {
+  if (!(c.req.header('accept') ?? '').includes('application/x-ndjson')) return c.json({ results: await run() });
+  const enc = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      const last = new Map<string, number>();
+      const line = (v: unknown) => controller.enqueue(enc.encode(`${JSON.stringify(v)}\n`));
+      try {
+        const results = await run((member, bytes, total) => {
+          const now = Date.now();
+          if (bytes < total && now - (last.get(member) ?? 0) < PROGRESS_EVERY_MS) return;
+          last.set(member, now);
+          line({ progress: { member, bytes, total } });
+        });
+        line({ results });
+      } catch (e) {
+        line({ error: { code: e instanceof FleetError ? e.code : 'internal', message: (e as Error).message } });
+      }
       controller.close();
     },
   });
@@ -54,8 +91,14 @@ export function memberRoutes(service: MembersService): Hono {
   return new Hono()
     .get('/', (c) => c.json({ members: service.list() }))
     .post('/exec', async (c) => execStream(c, service, await body(c, ExecInput, '{"member": "web-1", "command": "uptime"}')))
-    .post('/send', async (c) => c.json({ results: await service.sendFiles(await body(c, SendFilesInput, '{"member": "web-1", "files": [{"local": "/abs/file", "remote": "/tmp/"}]}')) }))
-    .post('/fetch', async (c) => c.json({ results: await service.fetchFiles(await body(c, FetchFilesInput, '{"member": "web-1", "files": [{"remote": "/etc/hostname", "local": "/abs/dir/"}]}')) }))
+    .post('/send', async (c) => {
+      const input = await body(c, SendFilesInput, '{"member": "web-1", "files": [{"local": "/abs/file", "remote": "/tmp/"}]}');
+      return transfer(c, (onProgress) => service.sendFiles(input, onProgress));
+    })
+    .post('/fetch', async (c) => {
+      const input = await body(c, FetchFilesInput, '{"member": "web-1", "files": [{"remote": "/etc/hostname", "local": "/abs/dir/"}]}');
+      return transfer(c, (onProgress) => service.fetchFiles(input, onProgress));
+    })
     .post('/', async (c) => c.json({ member: await service.register(await body(c, RegisterInput, '{"name": "web-1", "host": "10.0.0.5", "user": "deploy"}')) }, 201))
     .get('/:name', (c) => c.json({ member: service.detail(c.req.param('name')) }))
     .patch('/:name', async (c) => c.json(await service.update({ ...(await body(c, PatchInput, '{"accept_new_host_key": true}')), name: c.req.param('name') })))

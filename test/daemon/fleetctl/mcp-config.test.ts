@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -88,5 +89,38 @@ describe('fleetctl mcp-config', () => {
     const m = /^claude mcp add-json --scope project 'fleet' '(.*)'\n$/.exec(r.stdout);
     expect(m).not.toBeNull();
     expect(JSON.parse(m![1]!)).toEqual({ type: 'sse', url: `${d.url}/sse`, headers: { Authorization: 'Bearer ${FLEET_TOKEN}' } });
+  });
+
+  it('--headers-helper: the entry names a command, not the token; run as Claude Code runs it, it prints the header the SDK client connects with', async () => {
+    const r = await ctl('mcp-config', '--headers-helper');
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain(d.token);
+    expect(r.stderr).toBe('');
+    const entry = (JSON.parse(r.stdout) as { mcpServers: Record<string, Entry & { headersHelper?: string }> }).mcpServers.fleet!;
+    expect(entry.headers).toBeUndefined();
+    expect(entry.headersHelper).toContain('mcp-config --print-headers');
+    // Claude Code runs the helper in a shell at connect time, with no FLEET_TOKEN of ours.
+    const helper = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      const p = spawn('/bin/sh', ['-c', entry.headersHelper!], { env: { ...process.env, FLEET_TOKEN: '', FLEET_URL: '' }, stdio: ['ignore', 'pipe', 'inherit'] });
+      let stdout = '';
+      p.stdout.on('data', (c) => (stdout += c));
+      p.on('exit', (code) => resolve({ code, stdout }));
+    });
+    expect(helper.code).toBe(0);
+    const headers = JSON.parse(helper.stdout) as Record<string, string>;
+    expect(headers).toEqual({ Authorization: `Bearer ${d.token}` });
+    const client = new Client({ name: 'mcp-config-helper-test', version: '1' });
+    await client.connect(transportFor({ ...entry, headers }));
+    try {
+      expect((await client.listTools()).tools.map((t) => t.name)).toContain('wait_for_events');
+    } finally {
+      await client.close();
+    }
+    // A token file named on the command line goes into the helper, which reads it when run.
+    const file = join(d.home, 'other-token');
+    writeFileSync(file, `${d.token}\n`, { mode: 0o600 });
+    const withFile = JSON.parse((await ctl('mcp-config', '--headers-helper', '--token-file', file)).stdout) as { mcpServers: Record<string, { headersHelper: string }> };
+    expect(withFile.mcpServers.fleet!.headersHelper).toContain(`--token-file '${file}'`);
+    expect((await ctl('mcp-config', '--headers-helper', '--transport', 'stdio')).code).toBe(2);
   });
 });

@@ -77,6 +77,27 @@ describe('fleetctl service install', () => {
     expect(v.stderr).toBe('');
   });
 
+  it('--socket writes fleetd.socket beside the unit (socket activation), which systemd-analyze verify accepts; a plain install removes it', async () => {
+    const r = await ctl('service', 'install', '--systemd', '--socket', '127.0.0.1:17411', '--no-start');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const dir = join(userHome, '.config/systemd/user');
+    const socketFile = join(dir, 'fleetd.socket');
+    const sk = unitKeys(readFileSync(socketFile, 'utf8'));
+    expect(sk.get('Socket.ListenStream')).toEqual(['127.0.0.1:17411']);
+    expect(sk.get('Install.WantedBy')).toEqual(['sockets.target']);
+    const uk = unitKeys(readFileSync(join(dir, 'fleetd.service'), 'utf8'));
+    expect(uk.get('Unit.Requires')).toEqual(['fleetd.socket']);
+    const v = await run('systemd-analyze', ['verify', '--user', socketFile, join(dir, 'fleetd.service')], { env: { ...process.env, XDG_RUNTIME_DIR: runtimeDir } });
+    expect(v.stderr).toBe('');
+    expect((await ctl('service', 'install', '--systemd', '--socket', 'nonsense', '--print')).code).toBe(2);
+    expect((await ctl('service', 'install', '--systemd', '--socket', '--print')).stdout).toContain('ListenStream=127.0.0.1:7411');
+    // Installed again without --socket: no socket unit left behind, no Requires on it.
+    expect((await ctl('service', 'install', '--systemd', '--no-start')).code).toBe(0);
+    expect(existsSync(socketFile)).toBe(false);
+    expect(unitKeys(readFileSync(join(dir, 'fleetd.service'), 'utf8')).has('Unit.Requires')).toBe(false);
+  });
+
   it('keeps PrivateTmp off when the ssh-agent socket given lives under /tmp, and passes it as SSH_AUTH_SOCK', async () => {
     const r = await ctl('service', 'install', '--systemd', '--print', '--agent-socket', '/tmp/ssh-x/agent.1');
     expect(r.code).toBe(0);

@@ -2,6 +2,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FleetdProcess, tempHome } from '../../../helpers/fleetd.js';
+import { McpTestClient } from '../../../helpers/mcp.js';
 import { hookInput, postToolContext, runHook, shownIds } from './lib.js';
 
 type Ev = { id: number };
@@ -85,6 +86,34 @@ describe('fleetctl hook session-start, prompt and post-tool against a real fleet
     const runs = await Promise.all([1, 2, 3, 4].map(() => runHook('post-tool', hookInput('PostToolUse', 'parallel'), env)));
     const seen = runs.flatMap((r) => shownIds(postToolContext(r.stdout)));
     expect(seen).toEqual(ids);
+  });
+
+  it('events the agent already read with wait_for_events or list_events are not shown again by post-tool', async () => {
+    const mcp = await McpTestClient.connect(d);
+    try {
+      const start = await runHook('session-start', hookInput('SessionStart', 'reader'), env);
+      expect(start.code).toBe(0);
+      const from = JSON.parse(readFileSync(join(d.home, 'hooks', 'cursors', 'reader.json'), 'utf8')).after as number;
+      const a = await publish('deploy.read-a', 'read by the tool');
+      const other = await publish('deploy.other', 'not asked for by the tool');
+      const b = await publish('deploy.read-b', 'read by the tool too');
+      // The agent waits for deploy.read-* only, then its PostToolUse hook runs with the real result.
+      const args = { since: from, topics: ['deploy.read-*'], timeout_s: 5 };
+      const waited = await mcp.raw('wait_for_events', args);
+      expect((waited.structuredContent as { events: Ev[] }).events.map((e) => e.id)).toEqual([a, b]);
+      const post = await runHook('post-tool', hookInput('PostToolUse', 'reader', { tool_name: 'mcp__fleet__wait_for_events', tool_input: args, tool_response: waited.content }), env);
+      expect(shownIds(postToolContext(post.stdout))).toEqual([other]);
+
+      // list_events likewise, with the result in the MCP shape ({content, structuredContent}).
+      const c = await publish('deploy.listed', 'read by list_events');
+      const d2 = await publish('deploy.unlisted', 'after the listing');
+      const listed = await mcp.raw('list_events', { since: c - 1, limit: 1 });
+      const post2 = await runHook('post-tool', hookInput('PostToolUse', 'reader', { tool_name: 'mcp__fleet__list_events', tool_input: { since: c - 1, limit: 1 }, tool_response: listed }), env);
+      expect(shownIds(postToolContext(post2.stdout))).toEqual([d2]);
+      expect((await runHook('post-tool', hookInput('PostToolUse', 'reader'), env)).stdout).toBe('');
+    } finally {
+      await mcp.close();
+    }
   });
 
   it('a session id with path characters gets a safe file of its own under FLEET_HOME', async () => {

@@ -1,8 +1,9 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FleetdProcess } from '../../../helpers/fleetd.js';
 import { McpTestClient } from '../../../helpers/mcp.js';
+import { secretSetPiped } from '../../../credentials/helpers.js';
 import { startTask, waitForTask } from '../../../tasks/lib.js';
 import { hookInput, runHook } from './lib.js';
 
@@ -12,6 +13,15 @@ describe('fleetctl hook stop against a real fleetd with a local member', () => {
   let env: Record<string, string>;
   const setStopWait = (s: number) => writeFileSync(join(d.home, 'config.json'), JSON.stringify({ tasks: { poll: 1 }, hooks: { stopWait: s } }));
   const stop = (session: string, extra: Record<string, unknown> = {}) => runHook('stop', hookInput('Stop', session, extra), env);
+  /** Calls a fleet tool as the agent of `session` and runs its PostToolUse hook with the real result, as Claude Code does. */
+  const toolAs = async (session: string, tool: string, args: Record<string, unknown>) => {
+    const r = await mcp.raw(tool, args);
+    if (r.isError) throw new Error(JSON.stringify(r.content));
+    await runHook('post-tool', hookInput('PostToolUse', session, { tool_name: `mcp__fleet__${tool}`, tool_input: args, tool_response: r.content }), env);
+    return r.structuredContent as Record<string, unknown>;
+  };
+  /** Starts a background task as the agent of `session` (recorded by its post-tool hook); returns the task id. */
+  const startMine = async (session: string, command: string) => ((await toolAs(session, 'execute_command', { member: 'here', command, background: true })).results as { id: string }[])[0]!.id;
 
   beforeAll(async () => {
     d = await new FleetdProcess({ config: { tasks: { poll: 1 }, hooks: { stopWait: 40 } } }).start();
@@ -33,7 +43,7 @@ describe('fleetctl hook stop against a real fleetd with a local member', () => {
 
   it('a running background task: blocks until it ends and returns its completion (with output) as the reason', async () => {
     await runHook('session-start', hookInput('SessionStart', 'worker'), env);
-    const id = await startTask(mcp, 'here', 'sleep 3; echo finished-marker');
+    const id = await startMine('worker', 'sleep 3; echo finished-marker');
     const t0 = Date.now();
     const r = await stop('worker');
     const waited = Date.now() - t0;
@@ -52,7 +62,10 @@ describe('fleetctl hook stop against a real fleetd with a local member', () => {
 
   it('an end that came before the Stop is answered at once', async () => {
     await runHook('session-start', hookInput('SessionStart', 'late'), env);
-    const id = await startTask(mcp, 'here', 'exit 4');
+    // It ends once the test says so: after its post-tool hook ran, so the end is news to the Stop.
+    const go = join(d.home, 'late-go');
+    const id = await startMine('late', `while [ ! -e ${go} ]; do sleep 0.05; done; exit 4`);
+    writeFileSync(go, '');
     await waitForTask(mcp, id, 'task.failed');
     const r = await stop('late');
     expect(r.ms).toBeLessThan(5000);
@@ -63,7 +76,7 @@ describe('fleetctl hook stop against a real fleetd with a local member', () => {
 
   it('stop_hook_active: true never blocks again, even with a task running', async () => {
     await runHook('session-start', hookInput('SessionStart', 'looping'), env);
-    const id = await startTask(mcp, 'here', 'sleep 30');
+    const id = await startMine('looping', 'sleep 30');
     try {
       const r = await stop('looping', { stop_hook_active: true });
       expect(r).toMatchObject({ code: 0, stdout: '' });
@@ -75,7 +88,7 @@ describe('fleetctl hook stop against a real fleetd with a local member', () => {
 
   it('hooks.stopWait bounds the wait: nothing happening means no block, exit 0', async () => {
     await runHook('session-start', hookInput('SessionStart', 'patient'), env);
-    const id = await startTask(mcp, 'here', 'sleep 30');
+    const id = await startMine('patient', 'sleep 30');
     setStopWait(1);
     try {
       const r = await stop('patient');
@@ -86,5 +99,53 @@ describe('fleetctl hook stop against a real fleetd with a local member', () => {
       setStopWait(40);
       await mcp.call('stop_task', { task_id: id });
     }
+  });
+
+  it("another agent's work does not hold this one: its running task and its requested credential, nor its task's end", async () => {
+    await runHook('session-start', hookInput('SessionStart', 'bystander'), env);
+    const other = await startTask(mcp, 'here', 'sleep 30');
+    await mcp.call('credential_store_set', { name: 'someone_elses' });
+    try {
+      const r = await stop('bystander');
+      expect(r).toMatchObject({ code: 0, stdout: '' });
+      expect(r.ms).toBeLessThan(5000);
+      // Its end is not this agent's news for Stop either.
+      await mcp.call('stop_task', { task_id: other });
+      await waitForTask(mcp, other, /task\.(cancelled|failed|completed)/);
+      const after = await stop('bystander');
+      expect(after).toMatchObject({ code: 0, stdout: '' });
+      expect(after.ms).toBeLessThan(5000);
+    } finally {
+      await mcp.call('stop_task', { task_id: other }).catch(() => undefined);
+      await mcp.call('credential_store_delete', { name: 'someone_elses' });
+    }
+  });
+
+  it('the same fleet, two agents: only the one whose post-tool recorded the task is held by it', async () => {
+    await runHook('session-start', hookInput('SessionStart', 'owner'), env);
+    await runHook('session-start', hookInput('SessionStart', 'neighbour'), env);
+    const id = await startMine('owner', 'sleep 2; echo owner-done');
+    const neighbour = await stop('neighbour');
+    expect(neighbour).toMatchObject({ code: 0, stdout: '' });
+    const owner = JSON.parse((await stop('owner')).stdout) as { decision: string; reason: string };
+    expect(owner.decision).toBe('block');
+    expect(owner.reason).toContain(`task.completed (${id})`);
+    // The ended task leaves the record: the next Stop answers at once.
+    expect((await stop('owner')).stdout).toBe('');
+    expect(JSON.parse(readFileSync(join(d.home, 'hooks', 'cursors', 'owner.json'), 'utf8')).tasks).toEqual([]);
+  });
+
+  it('a credential this agent asked for holds its Stop until the user enters it', async () => {
+    await runHook('session-start', hookInput('SessionStart', 'asker'), env);
+    await toolAs('asker', 'credential_store_set', { name: 'asked_token', description: 'for the test' });
+    const stopping = stop('asker');
+    const stored = await secretSetPiped(d.home, 'asked_token', 'hunter2-value\n');
+    expect(stored.code).toBe(0);
+    const r = await stopping;
+    const answer = JSON.parse(r.stdout) as { decision: string; reason: string };
+    expect(answer.decision).toBe('block');
+    expect(answer.reason).toContain('credential.stored (asked_token)');
+    expect(answer.reason).not.toContain('hunter2');
+    await mcp.call('credential_store_delete', { name: 'asked_token' });
   });
 });
