@@ -10,7 +10,7 @@ export interface ToolFacts {
 
 /** The fleet tool a Claude Code tool name calls (`mcp__<server>__<tool>`; the server's name is the user's choice). */
 function fleetTool(toolName: string | undefined): string | undefined {
-  const m = /^mcp__.+__(execute_command|credential_store_set|wait_for_events|list_events)$/.exec(toolName ?? '');
+  const m = /^mcp__.+__(execute_command|execute_prompt|credential_store_set|wait_for_events|list_events)$/.exec(toolName ?? '');
   return m?.[1];
 }
 
@@ -64,6 +64,9 @@ export function toolFacts(input: HookInput): ToolFacts | undefined {
       const id = (r as { ok?: unknown; id?: unknown } | null)?.id;
       if ((r as { ok?: unknown }).ok === true && typeof id === 'string') facts.tasks.push(id);
     }
+  } else if (tool === 'execute_prompt') {
+    const id = (body.task as { id?: unknown } | undefined)?.id;
+    if (typeof id === 'string') facts.tasks.push(id);
   } else if (tool === 'credential_store_set') {
     const name = (body.credential as { name?: unknown } | undefined)?.name;
     if (typeof name === 'string') facts.credentials.push(name);

@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FleetdProcess } from '../../../helpers/fleetd.js';
 import { McpTestClient } from '../../../helpers/mcp.js';
@@ -7,11 +8,15 @@ import { secretSetPiped } from '../../../credentials/helpers.js';
 import { startTask, waitForTask } from '../../../tasks/lib.js';
 import { hookInput, runHook } from './lib.js';
 
+/** The stand-in for Claude Code's CLI that execute_prompt runs (Claude Code's stream-json shapes). */
+const FAKE_AGENT = `${process.execPath} ${join(dirname(fileURLToPath(import.meta.url)), '../../../helpers/fake-claude.mjs')}`;
+const TASKS = { poll: 1, agent: { command: 'claude', members: { here: FAKE_AGENT } } };
+
 describe('fleetctl hook stop against a real fleetd with a local member', () => {
   let d: FleetdProcess;
   let mcp: McpTestClient;
   let env: Record<string, string>;
-  const setStopWait = (s: number) => writeFileSync(join(d.home, 'config.json'), JSON.stringify({ tasks: { poll: 1 }, hooks: { stopWait: s } }));
+  const setStopWait = (s: number) => writeFileSync(join(d.home, 'config.json'), JSON.stringify({ tasks: TASKS, hooks: { stopWait: s } }));
   const stop = (session: string, extra: Record<string, unknown> = {}) => runHook('stop', hookInput('Stop', session, extra), env);
   /** Calls a fleet tool as the agent of `session` and runs its PostToolUse hook with the real result, as Claude Code does. */
   const toolAs = async (session: string, tool: string, args: Record<string, unknown>) => {
@@ -24,7 +29,7 @@ describe('fleetctl hook stop against a real fleetd with a local member', () => {
   const startMine = async (session: string, command: string) => ((await toolAs(session, 'execute_command', { member: 'here', command, background: true })).results as { id: string }[])[0]!.id;
 
   beforeAll(async () => {
-    d = await new FleetdProcess({ config: { tasks: { poll: 1 }, hooks: { stopWait: 40 } } }).start();
+    d = await new FleetdProcess({ config: { tasks: TASKS, hooks: { stopWait: 40 } } }).start();
     env = { FLEET_HOME: d.home };
     mcp = await McpTestClient.connect(d);
     await mcp.call('register_member', { name: 'here', kind: 'local' });
@@ -58,6 +63,20 @@ describe('fleetctl hook stop against a real fleetd with a local member', () => {
     expect(shown.task.state).toBe('completed');
     // Told once: a later Stop with nothing pending answers nothing.
     expect((await stop('worker')).stdout).toBe('');
+  });
+
+  it('a prompt this agent gave another agent (execute_prompt) holds its Stop until the result arrives', async () => {
+    await runHook('session-start', hookInput('SessionStart', 'delegator'), env);
+    const go = join(d.home, 'prompt-go');
+    const started = await toolAs('delegator', 'execute_prompt', { member: 'here', prompt: `summarise the logs\nWAIT_FOR ${go}` });
+    const id = (started.task as { id: string }).id;
+    // The agent answers only once the file exists: a Stop that did not wait would answer nothing.
+    const answer = stop('delegator');
+    writeFileSync(go, '');
+    const r = await answer;
+    const body = JSON.parse(r.stdout) as { decision: string; reason: string };
+    expect(body.decision).toBe('block');
+    expect(body.reason).toContain(`task.completed (${id})`);
   });
 
   it('an end that came before the Stop is answered at once', async () => {
