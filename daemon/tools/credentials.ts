@@ -1,4 +1,4 @@
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { ToolRegistry } from '../mcp/tool-registry.js';
 import { z } from 'zod';
 import type { CredentialsService, CredentialView } from '../credentials/service.js';
 import { guarded, ok } from './result.js';
@@ -14,7 +14,7 @@ function line(c: CredentialView): string {
 }
 
 /** MCP tools for credentials: ask for one, list, change, delete. No tool ever takes or returns a value. */
-export function credentialTools(server: McpServer, service: CredentialsService): void {
+export function credentialTools(server: ToolRegistry, service: CredentialsService): void {
   server.registerTool(
     'credential_store_set',
     {

@@ -1,4 +1,4 @@
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { ToolRegistry } from '../mcp/tool-registry.js';
 import { z } from 'zod';
 import type { TasksService } from '../tasks/service.js';
 import { guarded, ok } from './result.js';
@@ -6,7 +6,7 @@ import { guarded, ok } from './result.js';
 const TaskId = z.string().min(1).max(64).describe('task id, as execute_command with background: true returned it (t-...)');
 
 /** MCP tools for background tasks: monitor_task, list_tasks, stop_task, forget_task. */
-export function taskTools(server: McpServer, service: TasksService): void {
+export function taskTools(server: ToolRegistry, service: TasksService): void {
   server.registerTool(
     'monitor_task',
     {

@@ -1,0 +1,77 @@
+import { Client, StreamableHTTPClientTransport, type McpSubscription } from '@modelcontextprotocol/client';
+import type { FleetdProcess } from './fleetd.js';
+import type { FleetEventLike } from './mcp.js';
+
+/** One resources/read page of a fleet://events resource. */
+export interface EventsPage {
+  events: FleetEventLike[];
+  cursor: number;
+  lastId: number;
+  more: boolean;
+}
+
+/** A notifications/resources/updated as a listen stream delivered it. */
+export interface ResourceUpdate {
+  uri: string;
+  eventId: number | undefined;
+}
+
+/** An SDK v2 client in the 2026-07-28 era (pinned, no fallback) against a real fleetd. */
+export class ModernTestClient {
+  readonly client = new Client({ name: 'fleet-modern-test', version: '1.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
+  readonly updates: ResourceUpdate[] = [];
+  private waiters: (() => void)[] = [];
+
+  private constructor() {
+    this.client.setNotificationHandler('notifications/resources/updated', (n) => {
+      const meta = n.params._meta as Record<string, unknown> | undefined;
+      this.updates.push({ uri: n.params.uri, eventId: meta?.['fleet/eventId'] as number | undefined });
+      this.waiters.splice(0).forEach((w) => w());
+    });
+  }
+
+  /** Connects to /mcp (the connect is a server/discover). */
+  static async connect(fleetd: FleetdProcess): Promise<ModernTestClient> {
+    const c = new ModernTestClient();
+    await c.client.connect(new StreamableHTTPClientTransport(new URL(`${fleetd.url}/mcp`), { requestInit: { headers: fleetd.auth } }));
+    return c;
+  }
+
+  /** Opens a subscriptions/listen stream for resource updates. */
+  listen(uris: string[]): Promise<McpSubscription> {
+    return this.client.listen({ resourceSubscriptions: uris });
+  }
+
+  /** Reads one page of an event resource. */
+  async read(uri: string): Promise<EventsPage> {
+    const r = await this.client.readResource({ uri });
+    return JSON.parse((r.contents[0] as { text: string }).text) as EventsPage;
+  }
+
+  /** Calls a tool and returns its structured result (throws when the tool failed). */
+  async call<T = Record<string, unknown>>(name: string, args: Record<string, unknown> = {}): Promise<T> {
+    const r = await this.client.callTool({ name, arguments: args });
+    if (r.isError) throw new Error(`${name} failed: ${JSON.stringify(r.content)}`);
+    return r.structuredContent as T;
+  }
+
+  /** Waits until the updates received satisfy `pred`. */
+  async waitForUpdates(what: string, pred: (u: ResourceUpdate[]) => boolean, timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!pred(this.updates)) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${what}; got ${this.updates.length} update(s)`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+  }
+
+  close(): Promise<void> {
+    return this.client.close();
+  }
+}
