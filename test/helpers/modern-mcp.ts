@@ -30,10 +30,14 @@ export class ModernTestClient {
     });
   }
 
-  /** Connects to /mcp (the connect is a server/discover). */
+  /**
+   * Connects to /mcp (the connect is a server/discover). Each request goes to fleetd's
+   * current URL, so the same client carries on across a restart on a new port.
+   */
   static async connect(fleetd: FleetdProcess): Promise<ModernTestClient> {
     const c = new ModernTestClient();
-    await c.client.connect(new StreamableHTTPClientTransport(new URL(`${fleetd.url}/mcp`), { requestInit: { headers: fleetd.auth } }));
+    const follow = (u: string | URL, init?: RequestInit) => fetch(String(u).replace(/^http:\/\/[^/]+/, fleetd.url), init);
+    await c.client.connect(new StreamableHTTPClientTransport(new URL(`${fleetd.url}/mcp`), { requestInit: { headers: fleetd.auth }, fetch: follow }));
     return c;
   }
 
@@ -46,6 +50,20 @@ export class ModernTestClient {
   async read(uri: string): Promise<EventsPage> {
     const r = await this.client.readResource({ uri });
     return JSON.parse((r.contents[0] as { text: string }).text) as EventsPage;
+  }
+
+  /**
+   * Reads `uri` from `cursor` until nothing more is there; returns the events and the new
+   * cursor (what a client does when told a resource was updated).
+   */
+  async drain(uri: string, cursor: number): Promise<{ events: FleetEventLike[]; cursor: number }> {
+    const events: FleetEventLike[] = [];
+    for (;;) {
+      const page = await this.read(`${uri}${uri.includes('?') ? '&' : '?'}after=${cursor}`);
+      events.push(...page.events);
+      cursor = page.cursor;
+      if (!page.more) return { events, cursor };
+    }
   }
 
   /** Calls a tool and returns its structured result (throws when the tool failed). */

@@ -1,4 +1,4 @@
-import { ResourceTemplate, type McpServer, type ReadResourceResult } from '@modelcontextprotocol/server';
+import { ResourceTemplate, UriTemplate, type McpServer, type ReadResourceResult, type Variables } from '@modelcontextprotocol/server';
 import { TOPIC_PATTERN, type FleetEvent } from '../../../shared/events.js';
 import type { FleetContext } from '../../context.js';
 import { FleetError } from '../../errors.js';
@@ -55,6 +55,40 @@ function one(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v.join(',') : v;
 }
 
+/**
+ * A template matched by parsing the URI instead of the SDK's matcher, which wants every
+ * `{?...}` parameter present: here each is optional (`fleet://events/topic/x` and
+ * `fleet://events/topic/x?after=5` are both the topic resource).
+ */
+class EventsTemplate extends UriTemplate {
+  constructor(
+    template: string,
+    private readonly kind: '' | 'topic' | 'member' | 'task',
+  ) {
+    super(template);
+  }
+
+  override match(uri: string): Variables | null {
+    let url: URL;
+    try {
+      url = new URL(uri);
+    } catch {
+      return null;
+    }
+    if (url.protocol !== 'fleet:' || url.host !== 'events') return null;
+    const path = url.pathname.split('/').filter((p) => p !== '');
+    if (this.kind === '' ? path.length !== 0 : path.length !== 2 || path[0] !== this.kind) return null;
+    const vars: Variables = {};
+    for (const [k, v] of url.searchParams) vars[k] = v;
+    if (path[1] !== undefined) vars.name = decodeURIComponent(path[1]);
+    return vars;
+  }
+}
+
+function template(uri: string, kind: '' | 'topic' | 'member' | 'task'): ResourceTemplate {
+  return new ResourceTemplate(new EventsTemplate(uri, kind), { list: undefined });
+}
+
 function topicPrefix(prefix: string): string[] {
   if (!TOPIC_PATTERN.test(prefix) || prefix.length > 120) throw new FleetError('bad_topic', `"${prefix.slice(0, 40)}" is not a topic prefix (dotted words, e.g. deploy or member.online)`);
   return [prefix, `${prefix}.*`];
@@ -69,16 +103,16 @@ export function registerEventResources(server: McpServer, ctx: FleetContext): vo
   server.registerResource('events', EVENTS_URI, { ...meta, title: 'Fleet events', description: 'Every fleet event. Subscribe with subscriptions/listen; read fleet://events?after=<cursor> for what came after your cursor.' }, (uri) =>
     readPage(ctx, uri, {}, undefined, undefined),
   );
-  server.registerResource('events-after', new ResourceTemplate(`${EVENTS_URI}{?after,topics}`, { list: undefined }), { ...meta, title: 'Fleet events after a cursor', description: 'Events after `after` (an event id), optionally only topics matching comma-separated globs; the result\'s cursor continues it.' }, (uri, v) =>
+  server.registerResource('events-after', template(`${EVENTS_URI}{?after,topics}`, ''), { ...meta, title: 'Fleet events after a cursor', description: 'Events after `after` (an event id), optionally only topics matching comma-separated globs; the result\'s cursor continues it.' }, (uri, v) =>
     readPage(ctx, uri, {}, one(v.after), one(v.topics)),
   );
-  server.registerResource('events-topic', new ResourceTemplate(`${EVENTS_URI}/topic/{prefix}{?after}`, { list: undefined }), { ...meta, title: 'Fleet events under a topic prefix', description: 'Events whose topic is the prefix or starts with it and a dot, e.g. fleet://events/topic/member.' }, (uri, v) =>
-    readPage(ctx, uri, { globs: topicPrefix(one(v.prefix) ?? '') }, one(v.after), undefined),
+  server.registerResource('events-topic', template(`${EVENTS_URI}/topic/{prefix}{?after}`, 'topic'), { ...meta, title: 'Fleet events under a topic prefix', description: 'Events whose topic is the prefix or starts with it and a dot, e.g. fleet://events/topic/member.' }, (uri, v) =>
+    readPage(ctx, uri, { globs: topicPrefix(one(v.name) ?? '') }, one(v.after), undefined),
   );
-  server.registerResource('events-member', new ResourceTemplate(`${EVENTS_URI}/member/{name}{?after}`, { list: undefined }), { ...meta, title: 'Fleet events about a member', description: 'Events whose subject is the member (member.* events, and custom events published with that subject).' }, (uri, v) =>
-    readPage(ctx, uri, { subject: decodeURIComponent(one(v.name) ?? ''), notTasks: true }, one(v.after), undefined),
+  server.registerResource('events-member', template(`${EVENTS_URI}/member/{name}{?after}`, 'member'), { ...meta, title: 'Fleet events about a member', description: 'Events whose subject is the member (member.* events, and custom events published with that subject).' }, (uri, v) =>
+    readPage(ctx, uri, { subject: one(v.name) ?? '', notTasks: true }, one(v.after), undefined),
   );
-  server.registerResource('events-task', new ResourceTemplate(`${EVENTS_URI}/task/{id}{?after}`, { list: undefined }), { ...meta, title: 'Fleet events of a task', description: 'The task.* events of one background task.' }, (uri, v) =>
-    readPage(ctx, uri, { subject: decodeURIComponent(one(v.id) ?? ''), globs: ['task.*'] }, one(v.after), undefined),
+  server.registerResource('events-task', template(`${EVENTS_URI}/task/{id}{?after}`, 'task'), { ...meta, title: 'Fleet events of a task', description: 'The task.* events of one background task.' }, (uri, v) =>
+    readPage(ctx, uri, { subject: one(v.name) ?? '', globs: ['task.*'] }, one(v.after), undefined),
   );
 }
