@@ -26,7 +26,8 @@ export class McpService {
 
   /** What GET /status and fleet_status show about MCP. */
   status(): Record<string, unknown> {
-    return { mcpSessions: this.sessions.size, mcpMaxSessions: this.sessions.maxSessions, mcpStreamsCutOff: this.streamable.cutOffs };
+    const modern = this.modern ? { mcpModernStreams: this.modern.openStreams, mcpModernStreamsCutOff: this.modern.cutOffs } : {};
+    return { mcpSessions: this.sessions.size, mcpMaxSessions: this.sessions.maxSessions, mcpStreamsCutOff: this.streamable.cutOffs, ...modern };
   }
 
   /** Adds the MCP routes (behind the app's guard, auth and body limit). */
@@ -34,7 +35,7 @@ export class McpService {
     app.on(['GET', 'POST', 'DELETE'], '/mcp', async (c) => {
       const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
       // The era is chosen per request (spec: versioning): 2026-07-28 `_meta` goes to the stateless server, the rest to sessions.
-      if (this.modern && !(await this.modern.isLegacy(c.req.raw))) return this.modern.fetch(c.req.raw);
+      if (this.modern && !(await this.modern.isLegacy(c.req.raw))) return this.modern.fetch(c.req.raw, () => outgoing?.destroy());
       return this.streamable.handle(c.req.raw, () => outgoing?.destroy());
     });
     app.get('/sse', (c) => {

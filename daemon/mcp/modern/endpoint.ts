@@ -1,6 +1,7 @@
 import { createMcpHandler, isLegacyRequest, type McpHttpHandler } from '@modelcontextprotocol/server';
 import type { FleetContext, FleetPart } from '../../context.js';
 import { visibleTo } from '../../tools/events.js';
+import { boundedRelay } from '../bounded-relay.js';
 import { EVENT_ID_META_KEY, touchedUris } from './event-resources.js';
 import { buildModernServer } from './server.js';
 
@@ -11,6 +12,10 @@ import { buildModernServer } from './server.js';
 export class ModernEndpoint {
   private readonly handler: McpHttpHandler;
   private readonly stopNotify: () => void;
+  /** Open SSE responses (listen streams, mostly). */
+  openStreams = 0;
+  /** Streams cut off because their client stopped reading. */
+  cutOffs = 0;
 
   constructor(
     private readonly ctx: FleetContext,
@@ -39,9 +44,21 @@ export class ModernEndpoint {
     return isLegacyRequest(req, undefined, { maxRequestBodySize: this.ctx.config.bodyLimit });
   }
 
-  /** Serves one 2026-07-28 request. */
-  fetch(req: Request): Promise<Response> {
-    return this.handler.fetch(req);
+  /**
+   * Serves one 2026-07-28 request. A stream (a listen stream, or a call that streams) is
+   * relayed with the same slow-client bound as a 2025 GET stream: the SDK writes to it
+   * without backpressure, and a cut-off client loses nothing (it reads from its cursor).
+   */
+  async fetch(req: Request, cutOff: () => void = () => {}): Promise<Response> {
+    const res = await this.handler.fetch(req);
+    if (!res.body || !(res.headers.get('content-type') ?? '').startsWith('text/event-stream')) return res;
+    const limit = { maxUnreadBytes: this.ctx.config.mcp.maxUnreadBytes, timeoutMs: this.ctx.config.mcp.slowClientTimeout };
+    const hooks = { opened: () => this.openStreams++, closed: () => this.openStreams-- };
+    const cut = () => {
+      this.cutOffs++;
+      cutOff();
+    };
+    return new Response(boundedRelay(res.body, hooks, undefined, limit, cut), { status: res.status, headers: res.headers });
   }
 
   /** Stops notifying and ends open listen streams (each gets its graceful completion). */
