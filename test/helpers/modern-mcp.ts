@@ -1,4 +1,4 @@
-import { Client, StreamableHTTPClientTransport, type McpSubscription } from '@modelcontextprotocol/client';
+import { Client, StreamableHTTPClientTransport, type McpSubscription, type Transport } from '@modelcontextprotocol/client';
 import type { FleetdProcess } from './fleetd.js';
 import type { FleetEventLike } from './mcp.js';
 
@@ -35,9 +35,14 @@ export class ModernTestClient {
    * current URL, so the same client carries on across a restart on a new port.
    */
   static async connect(fleetd: FleetdProcess): Promise<ModernTestClient> {
-    const c = new ModernTestClient();
     const follow = (u: string | URL, init?: RequestInit) => fetch(String(u).replace(/^http:\/\/[^/]+/, fleetd.url), init);
-    await c.client.connect(new StreamableHTTPClientTransport(new URL(`${fleetd.url}/mcp`), { requestInit: { headers: fleetd.auth }, fetch: follow }));
+    return ModernTestClient.over(new StreamableHTTPClientTransport(new URL(`${fleetd.url}/mcp`), { requestInit: { headers: fleetd.auth }, fetch: follow }));
+  }
+
+  /** Connects over any transport (fleet-bridge's stdio, for one). */
+  static async over(transport: Transport): Promise<ModernTestClient> {
+    const c = new ModernTestClient();
+    await c.client.connect(transport);
     return c;
   }
 
