@@ -1,4 +1,4 @@
-import { Client, StreamableHTTPClientTransport, type McpSubscription, type Transport } from '@modelcontextprotocol/client';
+import { Client, StreamableHTTPClientTransport, type ClientCapabilities, type McpSubscription, type Transport } from '@modelcontextprotocol/client';
 import type { FleetdProcess } from './fleetd.js';
 import type { FleetEventLike } from './mcp.js';
 
@@ -18,11 +18,12 @@ export interface ResourceUpdate {
 
 /** An SDK v2 client in the 2026-07-28 era (pinned, no fallback) against a real fleetd. */
 export class ModernTestClient {
-  readonly client = new Client({ name: 'fleet-modern-test', version: '1.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
+  readonly client: Client;
   readonly updates: ResourceUpdate[] = [];
   private waiters: (() => void)[] = [];
 
-  private constructor() {
+  private constructor(capabilities: ClientCapabilities = {}) {
+    this.client = new Client({ name: 'fleet-modern-test', version: '1.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } }, capabilities });
     this.client.setNotificationHandler('notifications/resources/updated', (n) => {
       const meta = n.params._meta as Record<string, unknown> | undefined;
       this.updates.push({ uri: n.params.uri, eventId: meta?.['fleet/eventId'] as number | undefined });
@@ -34,14 +35,15 @@ export class ModernTestClient {
    * Connects to /mcp (the connect is a server/discover). Each request goes to fleetd's
    * current URL, so the same client carries on across a restart on a new port.
    */
-  static async connect(fleetd: FleetdProcess): Promise<ModernTestClient> {
+  static async connect(fleetd: FleetdProcess, capabilities?: ClientCapabilities, setup?: (c: ModernTestClient) => void): Promise<ModernTestClient> {
     const follow = (u: string | URL, init?: RequestInit) => fetch(String(u).replace(/^http:\/\/[^/]+/, fleetd.url), init);
-    return ModernTestClient.over(new StreamableHTTPClientTransport(new URL(`${fleetd.url}/mcp`), { requestInit: { headers: fleetd.auth }, fetch: follow }));
+    return ModernTestClient.over(new StreamableHTTPClientTransport(new URL(`${fleetd.url}/mcp`), { requestInit: { headers: fleetd.auth }, fetch: follow }), capabilities, setup);
   }
 
   /** Connects over any transport (fleet-bridge's stdio, for one). */
-  static async over(transport: Transport): Promise<ModernTestClient> {
-    const c = new ModernTestClient();
+  static async over(transport: Transport, capabilities?: ClientCapabilities, setup?: (c: ModernTestClient) => void): Promise<ModernTestClient> {
+    const c = new ModernTestClient(capabilities);
+    setup?.(c);
     await c.client.connect(transport);
     return c;
   }
