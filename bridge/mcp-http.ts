@@ -60,6 +60,8 @@ export interface PostHandlers {
   /** The answer, the moment it arrives (the stream's close may trail it). */
   onAnswer?: (m: JsonRpcResponse) => void;
   headers?: Record<string, string>;
+  /** Ends the exchange early (a 2026-07-28 listen stream the client cancelled). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -71,6 +73,7 @@ export async function postMessage(ep: Endpoint, session: SessionRef, message: Js
     method: 'POST',
     headers: headers(ep, session, { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...handlers.headers }),
     body: JSON.stringify(message),
+    signal: handlers.signal,
   });
   const sid = res.headers['mcp-session-id'];
   const result: Exchange = { status: res.status, sessionId: typeof sid === 'string' ? sid : undefined };

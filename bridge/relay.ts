@@ -3,6 +3,7 @@ import type { DaemonLocator } from './daemon-locator.js';
 import { BridgeError, RPC } from './errors.js';
 import { errorResponse, idKey, type Classified, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from './jsonrpc.js';
 import type { Log } from './log.js';
+import { ModernUpstream, modernVersionOf } from './modern-upstream.js';
 import { ResumeCursor } from './resume-cursor.js';
 import { RetryPolicy } from './retry-policy.js';
 import { Upstream, type UpstreamHooks } from './upstream.js';
@@ -38,6 +39,8 @@ type ClientMessage = Exclude<Classified, { kind: 'invalid' }>;
  */
 export class Relay {
   private readonly upstream: Upstream;
+  /** MCP 2026-07-28: requests carrying its `_meta` go up statelessly, beside the 2025 session. */
+  private readonly modern: ModernUpstream;
   private readonly retry = new RetryPolicy();
   private readonly pending = new Map<string, PendingRequest>();
   /** Server-to-client requests awaiting the client's answer, by id, with their session generation. */
@@ -61,6 +64,7 @@ export class Relay {
       sessionReplaced: (generation) => this.cancelStaleServerRequests(generation),
     };
     this.upstream = new Upstream(locator, hooks, log, opts.waitTimeoutMs);
+    this.modern = new ModernUpstream(locator, log, opts.waitTimeoutMs, (m) => this.fromDaemon(m));
   }
 
   /** Handles one well-formed message from the client. */
@@ -83,12 +87,14 @@ export class Relay {
 
   /** Ends the daemon session (DELETE /mcp), bounded. */
   close(): Promise<void> {
+    this.modern.close();
     return this.upstream.close();
   }
 
   private clientRequest(req: JsonRpcRequest): void {
     if (req.method === 'initialize') return this.initialize(req);
-    if (!this.upstream.initialized) {
+    const modern = !this.upstream.initialized && modernVersionOf(req) !== undefined;
+    if (!this.upstream.initialized && !modern) {
       // ping is allowed before initialize (MCP lifecycle); nothing else is.
       if (req.method === 'ping') return this.client.send({ jsonrpc: '2.0', id: req.id, result: {} });
       return this.client.send(errorResponse(req.id, RPC.notInitialized, `${req.method} before initialize: send initialize first`));
@@ -99,8 +105,7 @@ export class Relay {
     const tool = req.method === 'tools/call' && typeof req.params?.name === 'string' ? req.params.name : undefined;
     const entry: PendingRequest = { method: req.method, tool, abort: new AbortController() };
     this.pending.set(key, entry);
-    this.upstream
-      .request(req, this.retry.retryable(req), entry.abort.signal)
+    (modern ? this.modern.request(req, this.retry.retryable(req), entry.abort.signal) : this.upstream.request(req, this.retry.retryable(req), entry.abort.signal))
       .catch((e: unknown) => {
         if (e instanceof BridgeError && e.code === 'cancelled') return;
         const err = e instanceof BridgeError ? e : new BridgeError('rejected', `internal error: ${(e as Error).message}`, RPC.internalError);
@@ -131,7 +136,13 @@ export class Relay {
   }
 
   private clientNotification(n: JsonRpcNotification): void {
-    if (!this.upstream.initialized) return this.log.debug(`ignored ${n.method} before initialize`);
+    if (!this.upstream.initialized) {
+      if (modernVersionOf(n) === undefined) return this.log.debug(`ignored ${n.method} before initialize`);
+      // 2026-07-28: cancelling a listen ends its stream here; anything else goes up on its own.
+      const id = n.params?.requestId;
+      if (n.method === 'notifications/cancelled' && (typeof id === 'string' || typeof id === 'number')) this.pending.get(idKey(id))?.abort.abort();
+      return void this.modern.notify(n);
+    }
     if (n.method === 'notifications/cancelled') {
       const id = n.params?.requestId;
       if (typeof id === 'string' || typeof id === 'number') this.pending.get(idKey(id))?.abort.abort();

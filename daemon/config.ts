@@ -154,9 +154,15 @@ export const ConfigSchema = z
         sessionBacklog: z.number().int().positive().default(10_000),
         // Live MCP sessions at most (each costs an SDK server and transport, ~140 kB); when full, the idlest without an open stream are expired first.
         maxSessions: z.number().int().positive().max(1_000_000).default(1000),
+        // Also serve MCP 2026-07-28 on /mcp (server/discover, stateless requests, subscriptions/listen). Off by
+        // default: a client that probes with server/discover (Claude Code) would then leave the 2025-11-25
+        // session and its notifications/message push (see README "MCP protocol eras").
+        modern: z.boolean().default(false),
+        // Open 2026-07-28 subscriptions/listen streams at most; one more is refused in-band.
+        maxListenStreams: z.number().int().positive().max(1_000_000).default(1024),
       })
       .strict()
-      .default({ sessionIdle: 30 * 60_000, maxUnreadBytes: 8 * 1024 * 1024, slowClientTimeout: 5000, sessionBacklog: 10_000, maxSessions: 1000 }),
+      .default({ sessionIdle: 30 * 60_000, maxUnreadBytes: 8 * 1024 * 1024, slowClientTimeout: 5000, sessionBacklog: 10_000, maxSessions: 1000, modern: false, maxListenStreams: 1024 }),
     members: MembersConfigSchema.prefault({}),
     // Credentials: how long before a TTL runs out credential.expiring is sent, and how long a one-time entry page works.
     credentials: z

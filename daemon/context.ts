@@ -1,4 +1,4 @@
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { ToolRegistry } from './mcp/tool-registry.js';
 import type { FleetContext } from './fleet-context.js';
 import type { RouteMount } from './http/mount.js';
 import type { ProvidedServices, ServiceRegistry } from './services.js';
@@ -13,7 +13,7 @@ export interface ToolCaller {
 }
 
 /** Registers one group of MCP tools on a session's server. */
-export type ToolGroup = (server: McpServer, ctx: FleetContext, caller: ToolCaller) => void;
+export type ToolGroup = (server: ToolRegistry, ctx: FleetContext, caller: ToolCaller) => void;
 
 /**
  * A feature of the daemon (events, members, tasks...): what it adds to GET /status,

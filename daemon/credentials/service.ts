@@ -112,6 +112,37 @@ export class CredentialsService {
     this.storedListeners.push(listener);
   }
 
+  /**
+   * Resolves with the credential once its value is stored (at once if it is); rejects when
+   * `signal` aborts or the one-time page's time runs out first. Never the value.
+   */
+  whenStored(name: string, signal: AbortSignal): Promise<CredentialView> {
+    const current = (): CredentialView | undefined => this.list().find((c) => c.name === name && c.state === 'stored');
+    const now = current();
+    if (now) return Promise.resolve(now);
+    const deadline = AbortSignal.any([signal, AbortSignal.timeout(this.ctx.config.credentials.pageCodeTtl)]);
+    return new Promise((resolve, reject) => {
+      const listener = (stored: string) => {
+        const view = stored === name ? current() : undefined;
+        if (!view) return;
+        done();
+        resolve(view);
+      };
+      const onAbort = () => {
+        done();
+        reject(new FleetError('credential_not_stored', `${name} was not stored in time; ask again with credential_store_set`, 408));
+      };
+      const done = () => {
+        deadline.removeEventListener('abort', onAbort);
+        const i = this.storedListeners.indexOf(listener);
+        if (i >= 0) this.storedListeners.splice(i, 1);
+      };
+      if (deadline.aborted) return onAbort();
+      this.storedListeners.push(listener);
+      deadline.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
   list(): CredentialView[] {
     return this.vault.list().map((r) => this.view(r));
   }

@@ -1,6 +1,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { VERSION } from '../../shared/version.js';
 import type { FleetContext, FleetPart, ToolCaller } from '../context.js';
+import { v1Registry } from './tool-registry.js';
 
 /**
  * The server instructions: what fleetd is, then each part's own line about its tools, so
@@ -19,6 +20,7 @@ export function buildMcpServer(ctx: FleetContext, parts: FleetPart[], caller: To
     { name: 'fleetd', title: 'fleet', version: VERSION },
     { capabilities: { logging: {}, tools: { listChanged: false } }, instructions: instructionsFor(parts) },
   );
-  for (const part of parts) part.tools?.(server, ctx, caller);
+  const registry = v1Registry(server);
+  for (const part of parts) part.tools?.(registry, ctx, caller);
   return server;
 }

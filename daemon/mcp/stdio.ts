@@ -2,6 +2,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { VERSION } from '../../shared/version.js';
 import { openCore } from '../core.js';
 import { FleetError } from '../errors.js';
+import { readOpening, serveModernStdio } from './modern/stdio.js';
 import { McpSession } from './session.js';
 
 /**
@@ -19,20 +20,32 @@ export async function runStdio(opts: { home: string }): Promise<void> {
     throw e;
   }
   const { ctx } = core;
-  const transport = new StdioServerTransport();
-  const session = new McpSession('stdio', 'stdio', transport, ctx, core.parts);
   let finished!: () => void;
   const done = new Promise<void>((r) => (finished = r));
-  transport.onclose = () => finished();
-  await session.connect();
+  // With mcp.modern on, the first message picks the era: 2026-07-28 `_meta` is served by SDK v2, initialize by the session below.
+  const opening = ctx.config.mcp.modern ? await readOpening(process.stdin) : undefined;
+  let close: () => Promise<void>;
+  let startPush = () => {};
+  if (opening?.modern) {
+    const modern = serveModernStdio(ctx, core.parts, opening.input);
+    close = () => modern.close();
+  } else {
+    const transport = opening ? new StdioServerTransport(opening.input, process.stdout) : new StdioServerTransport();
+    const session = new McpSession('stdio', 'stdio', transport, ctx, core.parts);
+    transport.onclose = () => finished();
+    await session.connect();
+    startPush = () => session.pusher.start();
+    close = () => session.close();
+  }
   await ctx.log.append({ topic: 'fleet.started', level: 'info', message: `fleetd ${VERSION} started (stdio)`, data: { pid: process.pid, transport: 'stdio', version: VERSION } });
-  session.pusher.start();
+  startPush();
   const stop = async (reason: string) => {
     await ctx.log.append({ topic: 'fleet.stopping', level: 'info', message: `fleetd stopping: ${reason}`, data: { pid: process.pid, reason } }).catch(() => undefined);
-    await session.close();
+    await close();
     await core.close();
   };
   process.stdin.once('end', () => finished());
+  if (opening?.ended) finished(); // stdin closed before a whole first message
   process.once('SIGTERM', () => finished());
   process.once('SIGINT', () => finished());
   await done;

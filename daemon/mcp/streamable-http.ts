@@ -6,6 +6,7 @@ import { invalidRequest, readJsonRpcBody, rpcError, RPC, sessionsFull } from './
 import { GET_STREAM, type McpMessageStore } from './message-store.js';
 import { McpSession } from './session.js';
 import type { SessionTable } from './session-table.js';
+import { boundedRelay, type SlowClientLimit } from './bounded-relay.js';
 import { RESUME_AFTER_HEADER } from '../../shared/protocol.js';
 
 type StreamableSession = McpSession<WebStandardStreamableHTTPServerTransport>;
@@ -118,87 +119,18 @@ export class StreamableHttpEndpoint {
     if (!res.ok || !res.body) return res;
     session.pusher.start();
     const head = priming === undefined ? undefined : encoder.encode(`id: ${priming}\ndata: \n\n`);
-    return new Response(track(res.body, session, head, this.slowClient, cutOff), { status: res.status, headers: res.headers });
+    // Counts the session's open streams (idle expiry skips sessions with one).
+    const hooks = {
+      opened: () => session.openStreams++,
+      closed: () => {
+        session.openStreams--;
+        session.touch();
+      },
+    };
+    return new Response(boundedRelay(res.body, hooks, head, this.slowClient, cutOff), { status: res.status, headers: res.headers });
   }
 }
 
 function notFound(): Response {
   return rpcError(404, RPC.sessionNotFound, 'Session not found (expired, deleted, or fleetd restarted): initialize a new session');
-}
-
-/** When to cut off a GET stream's client (config mcp.maxUnreadBytes / mcp.slowClientTimeout). */
-export interface SlowClientLimit {
-  maxUnreadBytes: number;
-  timeoutMs: number;
-}
-
-/**
- * Relays the SDK's stream to the client: prepends `head`, counts the session's open
- * streams (idle expiry skips sessions with one), and bounds memory. The SDK enqueues
- * without backpressure, so this drains it into a counted buffer and cuts the client off
- * when more than `maxUnreadBytes` stay unread for `timeoutMs` (a big replay to a live
- * reader drains in far less); the client resumes with Last-Event-ID and the message store
- * replays the rest.
- */
-function track(body: ReadableStream<Uint8Array>, session: McpSession, head: Uint8Array | undefined, limit: SlowClientLimit, cutOff: () => void): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  const buffer: Uint8Array[] = head ? [head] : [];
-  let unread = head?.byteLength ?? 0;
-  let ended = false;
-  let wake: (() => void) | undefined;
-  let open = true;
-  let stallTimer: NodeJS.Timeout | undefined;
-  const done = () => {
-    if (open) {
-      open = false;
-      clearTimeout(stallTimer);
-      session.openStreams--;
-      session.touch();
-    }
-  };
-  session.openStreams++;
-  const cutIfStillBehind = () => {
-    stallTimer = undefined;
-    if (!open || unread <= limit.maxUnreadBytes) return;
-    done();
-    void reader.cancel('client stopped reading');
-    cutOff();
-  };
-  void (async () => {
-    for (;;) {
-      const r = await reader.read().catch(() => ({ done: true as const, value: undefined }));
-      if (!open) return;
-      if (r.done) {
-        ended = true;
-      } else {
-        buffer.push(r.value);
-        unread += r.value.byteLength;
-        if (unread > limit.maxUnreadBytes && !stallTimer) stallTimer = setTimeout(cutIfStillBehind, limit.timeoutMs).unref();
-      }
-      wake?.();
-      if (ended) return;
-    }
-  })();
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      while (buffer.length === 0 && !ended && open) await new Promise<void>((r) => (wake = r));
-      const chunk = buffer.shift();
-      if (chunk) {
-        unread -= chunk.byteLength;
-        if (unread <= limit.maxUnreadBytes && stallTimer) {
-          clearTimeout(stallTimer); // caught up
-          stallTimer = undefined;
-        }
-        controller.enqueue(chunk);
-      } else {
-        done();
-        controller.close();
-      }
-    },
-    cancel(reason) {
-      done();
-      wake?.();
-      return reader.cancel(reason);
-    },
-  });
 }

@@ -1,4 +1,4 @@
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { ToolRegistry } from '../mcp/tool-registry.js';
 import { z } from 'zod';
 import type { CiService } from '../ci/service.js';
 import { guarded, ok } from './result.js';
@@ -10,7 +10,7 @@ const Target = {
 };
 
 /** MCP tools for CI: watch_ci, unwatch_ci, list_ci_watches. */
-export function ciTools(server: McpServer, service: CiService): void {
+export function ciTools(server: ToolRegistry, service: CiService): void {
   server.registerTool(
     'watch_ci',
     {

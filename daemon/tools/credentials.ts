@@ -1,7 +1,10 @@
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { ToolRegistry } from '../mcp/tool-registry.js';
 import { z } from 'zod';
 import type { CredentialsService, CredentialView } from '../credentials/service.js';
-import { guarded, ok } from './result.js';
+import { fail, guarded, ok } from './result.js';
+
+/** The key of the URL-mode elicitation that points at the one-time entry page. */
+const ENTRY_PAGE = 'entry_page';
 
 const name = z.string().min(1).max(64).describe('credential name: letters, digits, _ . - (e.g. e2e_bb_token)');
 const ttl = z.union([z.number().positive(), z.string().min(1).max(32)]).describe('time to live once stored: seconds or a duration like 90s, 10m, 1h, 7d');
@@ -14,7 +17,7 @@ function line(c: CredentialView): string {
 }
 
 /** MCP tools for credentials: ask for one, list, change, delete. No tool ever takes or returns a value. */
-export function credentialTools(server: McpServer, service: CredentialsService): void {
+export function credentialTools(server: ToolRegistry, service: CredentialsService): void {
   server.registerTool(
     'credential_store_set',
     {
@@ -25,11 +28,18 @@ export function credentialTools(server: McpServer, service: CredentialsService):
         'Then use it as {{secure.NAME}} in execute_command (command or env): fleetd fills it in for members in scope, and every occurrence of the value in output becomes [REDACTED:NAME].',
       inputSchema: { name, description: z.string().max(500).optional().describe('what it is for, shown to the user'), ttl: ttl.optional(), members: members.optional() },
     },
-    (args) =>
-      guarded(async () => {
+    (args, extra) => {
+      // 2026-07-28 with URL elicitation: the client opens the one-time page itself, and the retried call returns once the value is stored.
+      const input = extra.input?.urlElicitation ? extra.input : undefined;
+      const answer = input?.answered(ENTRY_PAGE);
+      if (answer === 'accept') return guarded(async () => ok(`✓ Secret stored: ${args.name}`, { credential: await service.whenStored(args.name, extra.signal) }));
+      if (answer !== undefined) return fail(`The user did not enter ${args.name} (${answer}). Ask again with credential_store_set when they want to.`);
+      return guarded(async () => {
         const r = await service.request(args);
+        if (input && r.url) return input.askUrl(ENTRY_PAGE, `Enter the secret ${args.name}${args.description ? ` (${args.description})` : ''} on fleetd's one-time local page; it never passes through the assistant.`, r.url);
         return ok(r.note, r);
-      }),
+      });
+    },
   );
 
   server.registerTool(

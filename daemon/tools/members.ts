@@ -1,4 +1,4 @@
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { ToolRegistry } from '../mcp/tool-registry.js';
 import { z } from 'zod';
 import type { ToolCaller } from '../context.js';
 import type { PerMember } from '../members/fanout.js';
@@ -35,7 +35,7 @@ function perMemberResult<T>(results: PerMember<T>[], line: (r: PerMember<T>) => 
 }
 
 /** MCP tools for members: registry, commands and files. */
-export function memberTools(server: McpServer, service: MembersService, caller?: ToolCaller): void {
+export function memberTools(server: ToolRegistry, service: MembersService, caller?: ToolCaller): void {
   server.registerTool(
     'register_member',
     {

@@ -12,7 +12,7 @@ export function fail(message: string): CallToolResult {
 }
 
 /** Runs a tool body; a FleetError (or any error) becomes an isError result instead of a JSON-RPC error. */
-export async function guarded(fn: () => Promise<CallToolResult> | CallToolResult): Promise<CallToolResult> {
+export async function guarded<T = CallToolResult>(fn: () => Promise<T | CallToolResult> | T | CallToolResult): Promise<T | CallToolResult> {
   try {
     return await fn();
   } catch (e) {

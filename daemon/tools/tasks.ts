@@ -1,4 +1,4 @@
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { ToolRegistry } from '../mcp/tool-registry.js';
 import { z } from 'zod';
 import type { ToolCaller } from '../context.js';
 import { PromptShape, startPrompt, type AgentSettings } from '../tasks/prompt.js';
@@ -8,7 +8,7 @@ import { guarded, ok } from './result.js';
 const TaskId = z.string().min(1).max(64).describe('task id, as execute_command with background: true or execute_prompt returned it (t-...)');
 
 /** MCP tools for background tasks: execute_prompt, monitor_task, list_tasks, stop_task, forget_task. */
-export function taskTools(server: McpServer, service: TasksService, agent: AgentSettings, caller?: ToolCaller): void {
+export function taskTools(server: ToolRegistry, service: TasksService, agent: AgentSettings, caller?: ToolCaller): void {
   server.registerTool(
     'execute_prompt',
     {

@@ -1,4 +1,4 @@
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { ToolRegistry } from '../mcp/tool-registry.js';
 import { z } from 'zod';
 import { MemberName } from '../members/schema.js';
 import type { WatchService, WatchView } from '../watch/service.js';
@@ -13,7 +13,7 @@ function line(w: WatchView): string {
 }
 
 /** MCP tools for file watches: watch_files, unwatch_files, list_watches. */
-export function watchTools(server: McpServer, service: WatchService): void {
+export function watchTools(server: ToolRegistry, service: WatchService): void {
   server.registerTool(
     'watch_files',
     {

@@ -21,6 +21,14 @@ describe('config.json', () => {
     expect(ConfigSchema.parse({ retention: { maxAge: '7d' }, sse: { keepAlive: 2 } })).toMatchObject({ retention: { maxAge: 7 * 86_400_000 }, sse: { keepAlive: 2000 } });
   });
 
+  it('serves MCP 2026-07-28 only when mcp.modern says so, and checks it is a boolean', () => {
+    expect(ConfigSchema.parse({}).mcp).toMatchObject({ modern: false, maxListenStreams: 1024 });
+    expect(ConfigSchema.parse({ mcp: { modern: true } }).mcp).toMatchObject({ modern: true, sessionIdle: 30 * 60_000 });
+    const bad = join(dir, 'modern.json');
+    writeFileSync(bad, JSON.stringify({ mcp: { modern: 'yes' } }));
+    expect(() => loadConfig(bad)).toThrow(/modern\.json is invalid: .*mcp\.modern/);
+  });
+
   it('rejects a malformed file with a message naming the file and the field', () => {
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ retention: { maxAge: 'soon' }, nope: 1 }));
