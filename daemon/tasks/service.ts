@@ -170,7 +170,8 @@ export class TasksService {
       const state = code === 0 ? 'completed' : 'failed';
       await this.transition(endedEvent(t, { exitCode: code, durationMs, ...tails }), (db) => this.store.markEnded(db, id, state, { exitCode: code, reason: null, endedAt }));
       // FLEET_TASK_TIMING=1 (benches): where fleetd's share of exit → event goes, per task.
-      if (TIMING && heardAt !== undefined) console.error(`fleetd task-timing ${id} tails ${(tailsAt - heardAt).toFixed(1)} commit ${(performance.now() - tailsAt).toFixed(1)}`);
+      // "heard" is the epoch ms the exit line arrived, so a bench can split exit → heard (member) from the rest.
+      if (TIMING && heardAt !== undefined) console.error(`fleetd task-timing ${id} heard ${(performance.timeOrigin + heardAt).toFixed(1)} tails ${(tailsAt - heardAt).toFixed(1)} commit ${(performance.now() - tailsAt).toFixed(1)}`);
     } finally {
       this.busy.delete(id);
     }
