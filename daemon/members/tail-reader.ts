@@ -42,7 +42,7 @@ export class SftpTailReader {
     return this.sftp;
   }
 
-  /** The last `bytes` of each file ('' for a file that is not there). */
+  /** The last `bytes` of each file ('' for a file that is not there); an empty list just opens the session ahead of need. */
   async tails(paths: string[], bytes: number): Promise<string[]> {
     const sftp = await this.session();
     return Promise.all(paths.map((p) => this.tail(sftp, p, bytes)));

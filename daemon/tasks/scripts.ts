@@ -74,11 +74,15 @@ export function startScript(root: string, id: string, spec: CommandSpec, stdinTe
 /**
  * The member's watcher: prints "ready" once it follows exit.log from its current end, then
  * every exit line as the wrappers append them (tail -F: inotify, so at once). It ends
- * with the SSH session that runs it (--pid) instead of outliving fleetd.
+ * with the SSH session that runs it (--pid) instead of outliving fleetd. The 20 ms interval
+ * is how often tail checks that pid, and how often it stats exit.log when it cannot have an
+ * inotify instance (fs.inotify.max_user_instances, 128 per user, runs out on busy hosts):
+ * polling at 0.1 s put 50 ms on a p50 measured that way, 20 ms puts 10; tail idles at about
+ * 0.1 % of a core either way.
  */
 export function watcherScript(root: string): string {
   const r = rootExpr(root);
-  return `R=${r}; mkdir -p "$R" && touch "$R/exit.log" && s=$(wc -c < "$R/exit.log") && echo "ready $s" && exec tail -s 0.1 --pid=$PPID -c +$((s+1)) -F "$R/exit.log" 2>/dev/null`;
+  return `R=${r}; mkdir -p "$R" && touch "$R/exit.log" && s=$(wc -c < "$R/exit.log") && echo "ready $s" && exec tail -s 0.02 --pid=$PPID -c +$((s+1)) -F "$R/exit.log" 2>/dev/null`;
 }
 
 /**

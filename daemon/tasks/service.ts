@@ -91,7 +91,12 @@ export class TasksService {
     if (!w) {
       w = new MemberWatcher(member, this.settings.root, {
         onExit: (m, id, code) => void this.finish(m, id, code, Date.now(), undefined, performance.now()),
-        onReady: (m) => void this.pollMember(m),
+        onReady: (m) => {
+          // The tail reader's SFTP session is opened now, not by the member's first exit: opening
+          // it (a channel and sftp-server) took 25-160 ms under load, which was the bench's p99.
+          void this.members.pool.get(m)?.readTails([], 0).catch(() => undefined);
+          void this.pollMember(m);
+        },
       });
       this.watchers.set(this.key(member), w);
     }
