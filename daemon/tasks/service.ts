@@ -92,9 +92,7 @@ export class TasksService {
       w = new MemberWatcher(member, this.settings.root, {
         onExit: (m, id, code) => void this.finish(m, id, code, Date.now(), undefined, performance.now()),
         onReady: (m) => {
-          // The tail reader's SFTP session is opened now, not by the member's first exit: opening
-          // it (a channel and sftp-server) took 25-160 ms under load, which was the bench's p99.
-          void this.members.pool.get(m)?.readTails([], 0).catch(() => undefined);
+          if (this.store.live().some((t) => this.key(t.member) === this.key(m))) this.warmTails(m);
           void this.pollMember(m);
         },
       });
@@ -103,6 +101,15 @@ export class TasksService {
     const rt = this.members.pool.get(member);
     if (rt && this.online(member)) w.ensure(rt);
     return w;
+  }
+
+  /**
+   * Opens the member's tail reader (an SFTP session) ahead of its tasks' ends, so the first
+   * end does not pay for it: that open took 25-160 ms under load, the bench's p99. Only where
+   * tasks run: it holds one of the connection's channels.
+   */
+  private warmTails(member: string): void {
+    void this.members.pool.get(member)?.readTails([], 0).catch(() => undefined);
   }
 
   /** Periodic: watchers for online members, a poll where tasks run (lost processes, stalls), retention. */
@@ -142,6 +149,7 @@ export class TasksService {
       this.store.deleteStarting(id);
       throw e;
     }
+    this.warmTails(record.name);
     const [pid, procStart] = out.stdout.trim().split(/\s+/);
     const t = this.store.get(id)!;
     await this.ctx.log.appendWith(startedEvent(t, Number(pid) || null), (db) => this.store.markRunning(db, id, Number(pid) || null, procStart ?? null));
