@@ -6,7 +6,10 @@ import { commandBody, shellQuote, type CommandSpec } from '../members/framing.js
  * the start time from /proc so a reused pid is not mistaken for the task), and once it
  * ended `exit` (the code; its mtime is when). The wrapper appends "<id> <code>" to
  * `<root>/exit.log`, which the member's watcher follows: that line is how fleetd is told.
- * fleetd then reads the output tails itself (over SFTP, no process on the member).
+ * fleetd then reads the output tails itself (over SFTP, no process on the member). Having the
+ * watcher send them after each exit line instead (two `tail` processes per exit on the member,
+ * no second round trip) was measured slower under load: p50 15-23 ms against 4-11, p99 about
+ * twice, at load 7-9 on the tasks bench.
  */
 
 /** Task ids are generated here and checked at every boundary: they are pasted into scripts. */
