@@ -5,6 +5,12 @@ function call<T>(fn: (cb: (err: Error | null | undefined, v: T) => void) => void
   return new Promise((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v))));
 }
 
+/** A tail read the member did not answer in time (its SFTP session was given up). */
+export class TailsTimeoutError extends Error {}
+
+/** How long a tail read may take before its session is given up: past it, the output is not worth the wait. */
+const READ_DEADLINE_MS = 1000;
+
 /**
  * Reads the ends of member files over one SFTP session kept open for the connection: no
  * process is started on the member per read (a fork there costs tens of ms on a busy host),
@@ -44,8 +50,24 @@ export class SftpTailReader {
 
   /** The last `bytes` of each file ('' for a file that is not there); an empty list just opens the session ahead of need. */
   async tails(paths: string[], bytes: number): Promise<string[]> {
-    const sftp = await this.session();
-    return Promise.all(paths.map((p) => this.tail(sftp, p, bytes)));
+    const opening = this.session();
+    const sftp = await opening;
+    if (paths.length === 0) return [];
+    let timer: NodeJS.Timeout | undefined;
+    // The session answers in order: one read stuck (a FIFO, a hung disk) holds up every later
+    // one, so past the deadline the session is closed and the next read opens a fresh one.
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        if (this.sftp === opening) this.sftp = undefined;
+        sftp.end();
+        reject(new TailsTimeoutError(`no answer to a tail read within ${READ_DEADLINE_MS} ms`));
+      }, READ_DEADLINE_MS);
+    });
+    try {
+      return await Promise.race([Promise.all(paths.map((p) => this.tail(sftp, p, bytes))), late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** open and stat go out together (one round trip on a busy member, not two); close is not waited for. */

@@ -5,6 +5,7 @@ import { FleetError } from '../errors.js';
 import type { CommandSpec } from '../members/framing.js';
 import type { CommandOutcome } from '../members/runtime.js';
 import type { MembersService } from '../members/service.js';
+import { TailsTimeoutError } from '../members/tail-reader.js';
 import { cancelledEvent, endedEvent, lostEvent, resumedEvent, stalledEvent, startedEvent } from './messages.js';
 import { forgetScript, pollScript, rangeScript, startScript, stopScript, tailScript, TASK_ID, taskFile } from './scripts.js';
 import { TaskStore, TERMINAL, type TaskRecord } from './store.js';
@@ -26,6 +27,8 @@ type Tails = { stdout: string; stderr: string };
 /** Bytes of each stream read for an end event (the event keeps the last lines of them). */
 const EVENT_TAIL_BYTES = 4096;
 const TIMING = process.env.FLEET_TASK_TIMING === '1';
+/** How long the end event waits for tails read by a `tail` on a pooled shell (when SFTP is not there). */
+const FALLBACK_TAILS_MS = 5000;
 
 export interface StartInput extends CommandSpec {
   member: string;
@@ -181,7 +184,10 @@ export class TasksService {
       const endedAt = Math.max(t.startedAt, endedAtMs);
       const durationMs = endedAt - t.startedAt;
       const state = code === 0 ? 'completed' : 'failed';
-      await this.transition(endedEvent(t, { exitCode: code, durationMs, ...tails }), (db) => this.store.markEnded(db, id, state, { exitCode: code, reason: null, endedAt }));
+      const event = endedEvent(t, { exitCode: code, durationMs, stdout: tails?.stdout ?? '', stderr: tails?.stderr ?? '' });
+      // The end is not held back for output the member does not give: an agent reads it with monitor_task.
+      if (!tails) event.data = { ...event.data, tailsUnread: true };
+      await this.transition(event, (db) => this.store.markEnded(db, id, state, { exitCode: code, reason: null, endedAt }));
       // FLEET_TASK_TIMING=1 (benches): where fleetd's share of exit → event goes, per task.
       // "heard" is the epoch ms the exit line arrived, so a bench can split exit → heard (member) from the rest.
       if (TIMING && heardAt !== undefined) console.error(`fleetd task-timing ${id} heard ${(performance.timeOrigin + heardAt).toFixed(1)} tails ${(tailsAt - heardAt).toFixed(1)} commit ${(performance.now() - tailsAt).toFixed(1)}`);
@@ -192,19 +198,21 @@ export class TasksService {
 
   /**
    * A task's output tails for its end event: over the member's SFTP reader (no process
-   * started there), else a tail script on a pooled shell, else none rather than late.
+   * started there), else a tail script on a pooled shell, else none (undefined) rather than late.
    */
-  private async readTails(t: TaskRecord): Promise<Tails> {
+  private async readTails(t: TaskRecord): Promise<Tails | undefined> {
     const rt = this.members.pool.get(t.member);
     try {
       const [stdout, stderr] = await rt!.readTails([taskFile(this.settings.root, t.id, 'out'), taskFile(this.settings.root, t.id, 'err')], EVENT_TAIL_BYTES);
       return { stdout: stdout ?? '', stderr: stderr ?? '' };
-    } catch {
+    } catch (e) {
+      // Unanswered: a tail on a shell would hang the same way (and hold that shell).
+      if (e instanceof TailsTimeoutError) return undefined;
       try {
-        const r = await this.sh(t.member, tailScript(this.settings.root, t.id, EVENT_TAIL_BYTES));
+        const r = await this.sh(t.member, tailScript(this.settings.root, t.id, EVENT_TAIL_BYTES), FALLBACK_TAILS_MS);
         return { stdout: r.stdout, stderr: r.stderr };
       } catch {
-        return { stdout: '', stderr: '' };
+        return undefined;
       }
     }
   }
