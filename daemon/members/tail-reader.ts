@@ -48,23 +48,33 @@ export class SftpTailReader {
     return this.sftp;
   }
 
-  /** The last `bytes` of each file ('' for a file that is not there); an empty list just opens the session ahead of need. */
+  /**
+   * The last `bytes` of each file ('' for a file that is not there); an empty list just opens
+   * the session ahead of need. Rejects with TailsTimeoutError past the deadline (waiting for a
+   * channel to open the session on counts too).
+   */
   async tails(paths: string[], bytes: number): Promise<string[]> {
     const opening = this.session();
-    const sftp = await opening;
-    if (paths.length === 0) return [];
+    if (paths.length === 0) return opening.then(() => []);
+    let sftp: SFTPWrapper | undefined;
     let timer: NodeJS.Timeout | undefined;
     // The session answers in order: one read stuck (a FIFO, a hung disk) holds up every later
-    // one, so past the deadline the session is closed and the next read opens a fresh one.
+    // one, so past the deadline an open session is closed and the next read opens a fresh one.
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        if (this.sftp === opening) this.sftp = undefined;
-        sftp.end();
+        if (sftp) {
+          if (this.sftp === opening) this.sftp = undefined;
+          sftp.end();
+        }
         reject(new TailsTimeoutError(`no answer to a tail read within ${READ_DEADLINE_MS} ms`));
       }, READ_DEADLINE_MS);
     });
+    const read = opening.then((s) => {
+      sftp = s;
+      return Promise.all(paths.map((p) => this.tail(s, p, bytes)));
+    });
     try {
-      return await Promise.race([Promise.all(paths.map((p) => this.tail(sftp, p, bytes))), late]);
+      return await Promise.race([read, late]);
     } finally {
       clearTimeout(timer);
     }
