@@ -18,6 +18,11 @@ const READ_DEADLINE_MS = 1000;
  */
 export class SftpTailReader {
   private sftp: Promise<SFTPWrapper> | undefined;
+  /**
+   * A session given up on a stuck read: its channel stays open until the member's side
+   * returns (sshd waits for it), so no new one is opened meanwhile; each would hold a channel.
+   */
+  private stuck: SFTPWrapper | undefined;
 
   constructor(
     private readonly client: Client,
@@ -32,6 +37,7 @@ export class SftpTailReader {
           const s = await call<SFTPWrapper>((cb) => this.client.sftp(cb));
           s.on('close', () => {
             this.slots.release();
+            if (this.stuck === s) this.stuck = undefined;
             if (this.sftp === opening) this.sftp = undefined;
           });
           return s;
@@ -51,19 +57,22 @@ export class SftpTailReader {
   /**
    * The last `bytes` of each file ('' for a file that is not there); an empty list just opens
    * the session ahead of need. Rejects with TailsTimeoutError past the deadline (waiting for a
-   * channel to open the session on counts too).
+   * channel to open the session on counts too), and at once while a given-up session is not closed.
    */
   async tails(paths: string[], bytes: number): Promise<string[]> {
+    if (this.stuck) throw new TailsTimeoutError('the member has not answered an earlier tail read yet');
     const opening = this.session();
     if (paths.length === 0) return opening.then(() => []);
     let sftp: SFTPWrapper | undefined;
     let timer: NodeJS.Timeout | undefined;
     // The session answers in order: one read stuck (a FIFO, a hung disk) holds up every later
-    // one, so past the deadline an open session is closed and the next read opens a fresh one.
+    // one, so past the deadline an open session is closed, and once it is, the next read opens
+    // a fresh one.
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         if (sftp) {
           if (this.sftp === opening) this.sftp = undefined;
+          this.stuck = sftp;
           sftp.end();
         }
         reject(new TailsTimeoutError(`no answer to a tail read within ${READ_DEADLINE_MS} ms`));
