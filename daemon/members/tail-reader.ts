@@ -5,6 +5,12 @@ function call<T>(fn: (cb: (err: Error | null | undefined, v: T) => void) => void
   return new Promise((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v))));
 }
 
+/** A tail read the member did not answer in time (its SFTP session was given up). */
+export class TailsTimeoutError extends Error {}
+
+/** How long a tail read may take before its session is given up: past it, the output is not worth the wait. */
+const READ_DEADLINE_MS = 1000;
+
 /**
  * Reads the ends of member files over one SFTP session kept open for the connection: no
  * process is started on the member per read (a fork there costs tens of ms on a busy host),
@@ -12,6 +18,11 @@ function call<T>(fn: (cb: (err: Error | null | undefined, v: T) => void) => void
  */
 export class SftpTailReader {
   private sftp: Promise<SFTPWrapper> | undefined;
+  /**
+   * A session given up on a stuck read: its channel stays open until the member's side
+   * returns (sshd waits for it), so no new one is opened meanwhile; each would hold a channel.
+   */
+  private stuck: SFTPWrapper | undefined;
 
   constructor(
     private readonly client: Client,
@@ -26,6 +37,7 @@ export class SftpTailReader {
           const s = await call<SFTPWrapper>((cb) => this.client.sftp(cb));
           s.on('close', () => {
             this.slots.release();
+            if (this.stuck === s) this.stuck = undefined;
             if (this.sftp === opening) this.sftp = undefined;
           });
           return s;
@@ -42,10 +54,39 @@ export class SftpTailReader {
     return this.sftp;
   }
 
-  /** The last `bytes` of each file ('' for a file that is not there). */
+  /**
+   * The last `bytes` of each file ('' for a file that is not there); an empty list just opens
+   * the session ahead of need. Rejects with TailsTimeoutError past the deadline (waiting for a
+   * channel to open the session on counts too), and at once while a given-up session is not closed.
+   */
   async tails(paths: string[], bytes: number): Promise<string[]> {
-    const sftp = await this.session();
-    return Promise.all(paths.map((p) => this.tail(sftp, p, bytes)));
+    if (this.stuck) throw new TailsTimeoutError('the member has not answered an earlier tail read yet');
+    const opening = this.session();
+    if (paths.length === 0) return opening.then(() => []);
+    let sftp: SFTPWrapper | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    // The session answers in order: one read stuck (a FIFO, a hung disk) holds up every later
+    // one, so past the deadline an open session is closed, and once it is, the next read opens
+    // a fresh one.
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        if (sftp) {
+          if (this.sftp === opening) this.sftp = undefined;
+          this.stuck = sftp;
+          sftp.end();
+        }
+        reject(new TailsTimeoutError(`no answer to a tail read within ${READ_DEADLINE_MS} ms`));
+      }, READ_DEADLINE_MS);
+    });
+    const read = opening.then((s) => {
+      sftp = s;
+      return Promise.all(paths.map((p) => this.tail(s, p, bytes)));
+    });
+    try {
+      return await Promise.race([read, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** open and stat go out together (one round trip on a busy member, not two); close is not waited for. */

@@ -5,6 +5,7 @@ import { FleetError } from '../errors.js';
 import type { CommandSpec } from '../members/framing.js';
 import type { CommandOutcome } from '../members/runtime.js';
 import type { MembersService } from '../members/service.js';
+import { TailsTimeoutError } from '../members/tail-reader.js';
 import { decodeRange } from './output-range.js';
 import { cancelledEvent, endedEvent, lostEvent, resumedEvent, stalledEvent, startedEvent } from './messages.js';
 import { parsePromptStream, readPromptStream } from './prompt.js';
@@ -28,6 +29,8 @@ type Tails = { stdout: string; stderr: string };
 /** Bytes of each stream read for an end event (the event keeps the last lines of them). */
 const EVENT_TAIL_BYTES = 4096;
 const TIMING = process.env.FLEET_TASK_TIMING === '1';
+/** How long the end event waits for tails read by a `tail` on a pooled shell (when SFTP is not there). */
+const FALLBACK_TAILS_MS = 5000;
 
 export interface StartInput extends CommandSpec {
   member: string;
@@ -93,13 +96,25 @@ export class TasksService {
     if (!w) {
       w = new MemberWatcher(member, this.settings.root, {
         onExit: (m, id, code) => void this.finish(m, id, code, Date.now(), undefined, performance.now()),
-        onReady: (m) => void this.pollMember(m),
+        onReady: (m) => {
+          if (this.store.live().some((t) => this.key(t.member) === this.key(m))) this.warmTails(m);
+          void this.pollMember(m);
+        },
       });
       this.watchers.set(this.key(member), w);
     }
     const rt = this.members.pool.get(member);
     if (rt && this.online(member)) w.ensure(rt);
     return w;
+  }
+
+  /**
+   * Opens the member's tail reader (an SFTP session) ahead of its tasks' ends, so the first
+   * end does not pay for it: that open took 25-160 ms under load, the bench's p99. Only where
+   * tasks run: it holds one of the connection's channels.
+   */
+  private warmTails(member: string): void {
+    void this.members.pool.get(member)?.readTails([], 0).catch(() => undefined);
   }
 
   /** Periodic: watchers for online members, a poll where tasks run (lost processes, stalls), retention. */
@@ -139,6 +154,7 @@ export class TasksService {
       this.store.deleteStarting(id);
       throw e;
     }
+    this.warmTails(record.name);
     const [pid, procStart] = out.stdout.trim().split(/\s+/);
     const t = this.store.get(id)!;
     await this.ctx.log.appendWith(startedEvent(t, Number(pid) || null), (db) => this.store.markRunning(db, id, Number(pid) || null, procStart ?? null));
@@ -170,10 +186,14 @@ export class TasksService {
       const endedAt = Math.max(t.startedAt, endedAtMs);
       const durationMs = endedAt - t.startedAt;
       const state = code === 0 ? 'completed' : 'failed';
-      const prompt = t.kind === 'prompt' ? await this.promptEnd(t, code, tails) : undefined;
-      await this.transition(endedEvent(t, { exitCode: code, durationMs, ...tails, ...prompt?.event }), (db) => this.store.markEnded(db, id, state, { exitCode: code, reason: prompt?.reason ?? null, endedAt, result: prompt?.result ?? null }));
+      const prompt = t.kind === 'prompt' ? await this.promptEnd(t, code, tails ?? { stdout: '', stderr: '' }) : undefined;
+      const event = endedEvent(t, { exitCode: code, durationMs, stdout: tails?.stdout ?? '', stderr: tails?.stderr ?? '', ...prompt?.event });
+      // The end is not held back for output the member does not give: an agent reads it with monitor_task.
+      if (!tails) event.data = { ...event.data, tailsUnread: true };
+      await this.transition(event, (db) => this.store.markEnded(db, id, state, { exitCode: code, reason: prompt?.reason ?? null, endedAt, result: prompt?.result ?? null }));
       // FLEET_TASK_TIMING=1 (benches): where fleetd's share of exit → event goes, per task.
-      if (TIMING && heardAt !== undefined) console.error(`fleetd task-timing ${id} tails ${(tailsAt - heardAt).toFixed(1)} commit ${(performance.now() - tailsAt).toFixed(1)}`);
+      // "heard" is the epoch ms the exit line arrived, so a bench can split exit → heard (member) from the rest.
+      if (TIMING && heardAt !== undefined) console.error(`fleetd task-timing ${id} heard ${(performance.timeOrigin + heardAt).toFixed(1)} tails ${(tailsAt - heardAt).toFixed(1)} commit ${(performance.now() - tailsAt).toFixed(1)}`);
     } finally {
       this.busy.delete(id);
     }
@@ -181,19 +201,21 @@ export class TasksService {
 
   /**
    * A task's output tails for its end event: over the member's SFTP reader (no process
-   * started there), else a tail script on a pooled shell, else none rather than late.
+   * started there), else a tail script on a pooled shell, else none (undefined) rather than late.
    */
-  private async readTails(t: TaskRecord): Promise<Tails> {
+  private async readTails(t: TaskRecord): Promise<Tails | undefined> {
     const rt = this.members.pool.get(t.member);
     try {
       const [stdout, stderr] = await rt!.readTails([taskFile(this.settings.root, t.id, 'out'), taskFile(this.settings.root, t.id, 'err')], EVENT_TAIL_BYTES);
       return { stdout: stdout ?? '', stderr: stderr ?? '' };
-    } catch {
+    } catch (e) {
+      // Unanswered: a tail on a shell would hang the same way (and hold that shell).
+      if (e instanceof TailsTimeoutError) return undefined;
       try {
-        const r = await this.sh(t.member, tailScript(this.settings.root, t.id, EVENT_TAIL_BYTES));
+        const r = await this.sh(t.member, tailScript(this.settings.root, t.id, EVENT_TAIL_BYTES), FALLBACK_TAILS_MS);
         return { stdout: r.stdout, stderr: r.stderr };
       } catch {
-        return { stdout: '', stderr: '' };
+        return undefined;
       }
     }
   }
