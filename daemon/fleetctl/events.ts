@@ -51,6 +51,8 @@ export async function eventsCommand(client: DaemonClient, args: EventsArgs, out:
     topics: args.topic,
     signal: ac.signal,
     onEvent: (e) => {
+      // Events already read in the same chunk arrive after the abort: --limit still holds.
+      if (count >= remaining) return;
       print(e);
       if (++count >= remaining) ac.abort();
     },
