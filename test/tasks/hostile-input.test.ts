@@ -1,4 +1,9 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { socketStore } from '../credentials/helpers.js';
 import { FleetdProcess } from '../helpers/fleetd.js';
 import { McpTestClient } from '../helpers/mcp.js';
 import { FAST_MEMBERS, sshMember } from '../helpers/members.js';
@@ -9,18 +14,36 @@ describe('background tasks given odd input', () => {
   let sshd: Sshd;
   let fleetd: FleetdProcess;
   let mcp: McpTestClient;
+  let root: string;
+  const secret = `S3cr3t-${randomBytes(12).toString('hex')}`;
   const rest = async (path: string, init: RequestInit = {}) => fetch(`${fleetd.url}${path}`, { ...init, headers: { authorization: `Bearer ${fleetd.token}` } });
 
   beforeAll(async () => {
     sshd = await Sshd.start();
-    fleetd = await new FleetdProcess({ config: { members: FAST_MEMBERS, tasks: { stopGrace: 1 } } }).start();
+    // The sshd member is this machine: the tasks' folders are readable here.
+    root = mkdtempSync(join(tmpdir(), 'fleet-tasks-'));
+    fleetd = await new FleetdProcess({ config: { members: FAST_MEMBERS, tasks: { stopGrace: 1, root } } }).start();
     mcp = await McpTestClient.connect(fleetd);
     await mcp.call('register_member', sshMember('box', sshd));
+    await mcp.call('credential_store_set', { name: 'deploy_token' });
+    expect(await socketStore(fleetd.home, { name: 'deploy_token', value: secret })).toMatchObject({ ok: true });
   }, 60_000);
   afterAll(async () => {
     await mcp?.close().catch(() => undefined);
     await fleetd?.dispose();
     await sshd?.dispose();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it("a background command's filled-in secret is kept on the member only in files its owner alone can read", { timeout: 60_000 }, async () => {
+    const id = await startTask(mcp, 'box', 'echo "{{secure.deploy_token}}" | wc -c; echo "$TOKEN" | wc -c', { env: { TOKEN: '{{secure.deploy_token}}' } });
+    const done = await waitForTask(mcp, id, 'task.completed');
+    expect(JSON.stringify(done)).not.toContain(secret);
+    for (const f of readdirSync(join(root, id))) {
+      const p = join(root, id, f);
+      if (readFileSync(p, 'utf8').includes(secret)) expect({ f, mode: (statSync(p).mode & 0o077).toString(8) }).toEqual({ f, mode: '0' });
+    }
+    expect(readFileSync(join(root, id, 'run'), 'utf8')).toContain(secret); // where it is: the wrapper
   });
 
   it('{{secure.NAME}} of an unknown credential: the start fails naming it, and no task is left "starting"', { timeout: 60_000 }, async () => {
@@ -29,7 +52,7 @@ describe('background tasks given odd input', () => {
       await expect(startTask(mcp, 'box', command, extra)).rejects.toThrow(/NOPE/);
     }
     const { tasks } = await mcp.call<{ tasks: { id: string; state: string }[] }>('list_tasks', {});
-    expect(tasks).toEqual([]);
+    expect(tasks.filter((t) => t.state === 'starting' || t.command.includes('NOPE'))).toEqual([]);
   });
 
   it('GET /tasks/:id: a range offset or length that is not a whole number in bounds is refused (400), not read silently as something else', { timeout: 60_000 }, async () => {
