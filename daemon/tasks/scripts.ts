@@ -109,10 +109,10 @@ export function pollScript(root: string, ids: string[]): string {
   ].join('\n');
 }
 
-/** The last `bytes` of stdout (on stdout) and of stderr (on stderr). */
+/** The last `bytes` of stdout (on stdout) and of stderr (on stderr); regular files only (a FIFO put there would block the read). */
 export function tailScript(root: string, id: string, bytes: number): string {
   const d = dirOf(root, id);
-  return `d=${d}; tail -c ${bytes} "$d/out" 2>/dev/null; tail -c ${bytes} "$d/err" >&2 2>/dev/null; true`;
+  return `d=${d}; [ -f "$d/out" ] && tail -c ${bytes} "$d/out" 2>/dev/null; [ -f "$d/err" ] && tail -c ${bytes} "$d/err" >&2 2>/dev/null; true`;
 }
 
 /**

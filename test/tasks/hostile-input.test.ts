@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -73,5 +74,22 @@ describe('background tasks given odd input', () => {
     expect((await rest('/tasks/..%2F..%2Fetc')).status).toBe(400);
     expect((await rest('/tasks/t-0000000000000000')).status).toBe(404);
     expect((await rest('/tasks/t-0000000000000000/stop', { method: 'POST' })).status).toBe(404);
+  });
+
+  it("a FIFO in place of a running task's output file: monitor_task answers at once instead of blocking on it", { timeout: 60_000 }, async () => {
+    const id = await startTask(mcp, 'box', 'sleep 20');
+    await waitForTask(mcp, id, 'task.started');
+    for (const f of ['out', 'err']) {
+      rmSync(join(root, id, f));
+      execFileSync('mkfifo', [join(root, id, f)]);
+    }
+    const t0 = Date.now();
+    const shown = await mcp.call<{ task: { state: string; stdoutTail: string } }>('monitor_task', { task_id: id });
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(shown.task).toMatchObject({ state: 'running', stdoutTail: '' });
+    const range = await mcp.call<{ task: { outputError?: string } }>('monitor_task', { task_id: id, stream: 'stdout' });
+    expect(range.task.outputError).toBeDefined();
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    await mcp.call('stop_task', { task_id: id });
   });
 });
