@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../../shared/cli-usage.js';
 import { ClientError, type DaemonClient } from '../../shared/client.js';
+import { printable } from './printable.js';
 import { ProgressBar } from './progress.js';
 
 type Global = { home?: string; url?: string; 'token-file'?: string };
@@ -84,7 +85,7 @@ export function cpCommand(clientOf: ClientOf, run: Run): CommandModule<Global, G
         if (argv.json) process.stdout.write(`${JSON.stringify(results)}\n`);
         else
           for (const r of results) {
-            if (!r.ok) process.stderr.write(`${r.member}: ✗ ${r.error?.code}: ${r.error?.message}\n`);
+            if (!r.ok) process.stderr.write(`${r.member}: ✗ ${printable(`${r.error?.code}: ${r.error?.message}`)}\n`);
             else {
               const bytes = (r.files ?? []).reduce((n, f) => n + f.bytes, 0);
               process.stdout.write(`${r.member}: ${r.files?.length ?? 0} file(s), ${bytes} bytes ${fetching ? 'fetched' : 'sent'}${(r.files ?? []).every((f) => f.verified) ? ', SHA-256 verified' : ', NOT verified'}${r.skipped?.length ? `; ${r.skipped.length} skipped` : ''}\n`);

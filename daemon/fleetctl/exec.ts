@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../../shared/cli-usage.js';
 import type { DaemonClient } from '../../shared/client.js';
+import { printable } from './printable.js';
 
 type Global = { home?: string; url?: string; 'token-file'?: string };
 type ClientOf = (argv: Global) => DaemonClient;
@@ -48,8 +49,9 @@ function prefixed(prefix: string, text: string): string {
 /** What a member's result means as an exit code: the command's own, else NOT_RUN_EXIT. */
 const exitOf = (r: ExecLine): number => (r.ok && r.exitCode !== null && r.exitCode !== undefined && !r.stopped ? r.exitCode : NOT_RUN_EXIT);
 
+/** Why a member's result is not a plain exit 0, printable (the message may quote the member). */
 function why(r: ExecLine): string {
-  if (!r.ok) return `${r.error?.code}: ${r.error?.message}`;
+  if (!r.ok) return printable(`${r.error?.code}: ${r.error?.message}`);
   if (r.stopped) return r.stopped === 'timeout' ? 'stopped after --timeout' : 'cancelled';
   return `exit ${r.exitCode}`;
 }
@@ -93,7 +95,8 @@ export function execCommand(clientOf: ClientOf, run: Run): CommandModule<Global,
           // Output as it comes; the member's result at its end repeats it (capped), so it is not printed again.
           if ('stream' in v) {
             if (argv.json) return;
-            if (!single) return void (v.stream === 'stdout' ? process.stdout : process.stderr).write(prefixed(`${v.member} | `, v.text));
+            // Prefixed lines are fleetctl's own layout: a member's control characters are shown, not obeyed.
+            if (!single) return void (v.stream === 'stdout' ? process.stdout : process.stderr).write(prefixed(`${v.member} | `, printable(v.text)));
             // As is: a last newline waits for the result, which says whether the command printed it.
             const text = (owed[v.stream] ? '\n' : '') + v.text;
             owed[v.stream] = text.endsWith('\n');

@@ -59,8 +59,8 @@ export function startScript(root: string, id: string, spec: CommandSpec, stdinTe
   const d = dirOf(root, id);
   return [
     `d=${d}; mkdir -p "$d" || exit 90`,
-    `printf '%s' ${shellQuote(wrapper(spec, stdinText === undefined ? 'null' : 'file'))} > "$d/run" || exit 91`,
-    // Only its owner may read a prompt (it may hold anything); the task's own files keep the login's umask.
+    // Only its owner may read the wrapper (it holds {{secure.NAME}} values filled in) or a prompt (it may hold anything); the task's own files keep the login's umask.
+    `(umask 077 && printf '%s' ${shellQuote(wrapper(spec, stdinText === undefined ? 'null' : 'file'))} > "$d/run") || exit 91`,
     ...(stdinText === undefined ? [] : [`(umask 077 && printf '%s' ${shellQuote(stdinText)} > "$d/stdin") || exit 91`]),
     ': > "$d/out"; : > "$d/err"',
     'if command -v setsid >/dev/null 2>&1; then setsid /bin/sh "$d/run" </dev/null >>"$d/out" 2>>"$d/err" & p=$!; w=1; else /bin/sh "$d/run" </dev/null >>"$d/out" 2>>"$d/err" & p=$!; w=0; fi',
@@ -116,10 +116,10 @@ export function pollScript(root: string, ids: string[]): string {
   ].join('\n');
 }
 
-/** The last `bytes` of stdout (on stdout) and of stderr (on stderr). */
+/** The last `bytes` of stdout (on stdout) and of stderr (on stderr); regular files only (a FIFO put there would block the read). */
 export function tailScript(root: string, id: string, bytes: number): string {
   const d = dirOf(root, id);
-  return `d=${d}; tail -c ${bytes} "$d/out" 2>/dev/null; tail -c ${bytes} "$d/err" >&2 2>/dev/null; true`;
+  return `d=${d}; [ -f "$d/out" ] && tail -c ${bytes} "$d/out" 2>/dev/null; [ -f "$d/err" ] && tail -c ${bytes} "$d/err" >&2 2>/dev/null; true`;
 }
 
 /**

@@ -140,13 +140,14 @@ export class TasksService {
     this.store.insertStarting({ id, member: record.name, kind: opts.kind ?? 'command', command: opts.label ?? input.command, session: session ?? null, startedAt: now, stallAfterMs });
     this.starting.set(id, null);
     const fill = opts.expand ?? ((t: string) => t);
-    const spec: CommandSpec = {
-      command: fill(input.command),
-      ...(input.cwd ? { cwd: input.cwd } : {}),
-      ...(input.env ? { env: Object.fromEntries(Object.entries(input.env).map(([k, v]) => [k, fill(v)])) } : {}),
-    };
     let out: CommandOutcome;
     try {
+      // Inside the try: a {{secure.NAME}} that cannot be filled must not leave the row "starting" for ever.
+      const spec: CommandSpec = {
+        command: fill(input.command),
+        ...(input.cwd ? { cwd: input.cwd } : {}),
+        ...(input.env ? { env: Object.fromEntries(Object.entries(input.env).map(([k, v]) => [k, fill(v)])) } : {}),
+      };
       out = await this.sh(record.name, startScript(this.settings.root, id, spec, opts.stdin));
       if (out.exitCode !== 0) throw new FleetError('task_start_failed', `could not start the task on ${record.name}: setup exited ${out.exitCode}: ${out.stderr.trim().slice(0, 300)}`, 502);
     } catch (e) {

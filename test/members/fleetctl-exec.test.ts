@@ -91,6 +91,19 @@ describe('fleetctl exec and cp against real sshd members', () => {
     expect(stderr).toContain('2 members: 2 ok, 0 failed');
   });
 
+  it("several members: a member's terminal escapes are shown, not obeyed, in prefixed lines", { timeout: 60_000 }, async () => {
+    // A compromised member retitles the terminal, clears it, and overwrites its prefix with another member's name.
+    const r = await ctl('exec', '-m', 'a,b', '--', "printf 'x\\033]0;pwned\\007y\\033[2J\\rb | fake\\r\\n'; printf 'e\\033[1A\\302\\233\\n' >&2");
+    expect(r.code).toBe(0);
+    for (const m of ['a', 'b']) {
+      expect(r.stdout).toContain(`${m} | x^[]0;pwned^Gy^[[2J^Mb | fake\r\n`);
+      expect(r.stderr).toContain(`${m} | e^[[1AM-^[\n`);
+    }
+    expect(r.stdout + r.stderr).not.toMatch(/[\x1b\x07\x9b]/);
+    // One member is its output as is, like ssh.
+    expect((await ctl('exec', 'a', '--', "printf '\\033[1m'")).stdout).toBe('\x1b[1m');
+  });
+
   it('cp sends to and fetches from members, with {member} in local paths', { timeout: 60_000 }, async () => {
     const src = join(dir, 'payload.txt');
     writeFileSync(src, 'payload\n');

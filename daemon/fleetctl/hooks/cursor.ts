@@ -1,6 +1,6 @@
-import { closeSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensurePrivateDir, writePrivateFile } from '../../../shared/home.js';
+import { ensurePrivateDirBelow, readRegularFile, writePrivateFile } from '../../../shared/home.js';
 
 /** Cursor files untouched this long belong to sessions long gone. */
 const PRUNE_AFTER_MS = 30 * 86_400_000;
@@ -29,6 +29,8 @@ function fnv1a(text: string, seed: number): string {
 
 /** Most ids or names one list in a cursor file keeps (the newest). */
 const MAX_LIST = 2000;
+/** A cursor file larger than this was not written by fleet (its lists are capped well below). */
+const MAX_FILE_BYTES = 1024 * 1024;
 
 /** One session's file: its cursor, events it read through fleet's tools, and the work it started or waits on. */
 export interface SessionState {
@@ -47,12 +49,14 @@ export interface SessionState {
  * FLEET_HOME/hooks/cursors/<session>.json (0600), so each event is shown once per session.
  */
 export class SessionCursor {
+  private readonly home: string;
   private readonly dir: string;
   private readonly file: string;
   private readonly lockFile: string;
   private locked = false;
 
   constructor(home: string, sessionId: string) {
+    this.home = home;
     this.dir = join(home, 'hooks', 'cursors');
     const name = sessionFileName(sessionId);
     this.file = join(this.dir, `${name}.json`);
@@ -68,7 +72,8 @@ export class SessionCursor {
   state(): SessionState {
     let raw: Record<string, unknown> = {};
     try {
-      raw = JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, unknown>;
+      // Only a regular file of fleet's own: a planted symlink, FIFO or huge file is no cursor (and must not hang the hook).
+      raw = JSON.parse(readRegularFile(this.file, MAX_FILE_BYTES, { noFollow: true })) as Record<string, unknown>;
     } catch {
       // no file yet, or a broken one: a new session
     }
@@ -85,7 +90,7 @@ export class SessionCursor {
 
   /** Writes the whole state; `seen` keeps only ids past the cursor, lists are capped so the file stays small. */
   save(s: SessionState): void {
-    ensurePrivateDir(this.dir);
+    this.ensureDir();
     const after = s.after ?? 0;
     const seen = [...new Set(s.seen.filter((id) => id > after))].sort((a, b) => a - b).slice(-MAX_LIST);
     const body = { after: s.after, seen, tasks: [...new Set(s.tasks)].slice(-MAX_LIST), credentials: [...new Set(s.credentials)].slice(-MAX_LIST), updatedAt: new Date().toISOString() };
@@ -97,7 +102,7 @@ export class SessionCursor {
    * PostToolUse) never show the same event twice; waits up to `timeoutMs` for a holder.
    */
   async lock(timeoutMs: number): Promise<void> {
-    ensurePrivateDir(this.dir);
+    this.ensureDir();
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {
@@ -115,6 +120,11 @@ export class SessionCursor {
       if (Date.now() > deadline) throw new Error(`the session's cursor is locked by another hook (${this.lockFile})`);
       await new Promise((r) => setTimeout(r, 10));
     }
+  }
+
+  /** FLEET_HOME/hooks/cursors as real private folders: a symlink planted there is refused, not followed. */
+  private ensureDir(): void {
+    ensurePrivateDirBelow(this.home, 'hooks', 'cursors');
   }
 
   unlock(): void {

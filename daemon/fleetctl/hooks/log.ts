@@ -1,6 +1,6 @@
-import { appendFileSync, renameSync, statSync } from 'node:fs';
+import { closeSync, constants, openSync, renameSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensurePrivateDir } from '../../../shared/home.js';
+import { ensurePrivateDirBelow } from '../../../shared/home.js';
 
 const MAX_LOG_BYTES = 1024 * 1024;
 
@@ -10,15 +10,22 @@ const MAX_LOG_BYTES = 1024 * 1024;
  */
 export function hookLog(home: string, hook: string, line: string): void {
   try {
-    const dir = join(home, 'logs');
-    ensurePrivateDir(dir);
+    const dir = ensurePrivateDirBelow(home, 'logs');
     const file = join(dir, 'hooks.log');
     try {
       if (statSync(file).size > MAX_LOG_BYTES) renameSync(file, `${file}.1`);
     } catch {
       // no log yet
     }
-    appendFileSync(file, `${new Date().toISOString()} ${hook}: ${line.replace(/\s+/g, ' ').slice(0, 500)}\n`, { mode: 0o600 });
+    // Never through a symlink planted at the log's name; control characters (a session id's, say) are not written for a terminal to obey.
+    // eslint-disable-next-line no-control-regex
+    const text = `${new Date().toISOString()} ${hook}: ${line.replace(/\s+/g, ' ').slice(0, 500)}`.replace(/[\x00-\x1f\x7f-\x9f]/g, '?');
+    const fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+    try {
+      writeSync(fd, `${text}\n`);
+    } finally {
+      closeSync(fd);
+    }
   } catch {
     // a log that cannot be written must not break the turn either
   }

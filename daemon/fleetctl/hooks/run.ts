@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolveHome } from '../../../shared/home.js';
+import { readRegularFile, resolveHome } from '../../../shared/home.js';
 import type { HookInvocation, HookName } from './argv.js';
 import { DEFAULT_HOOKS_CONFIG, parseHooksConfig, type HooksConfig } from './config.js';
 import type { HookContext, HookOutput } from './context.js';
@@ -26,7 +25,8 @@ const STOP_SLACK_MS = 5000;
 function hooksConfig(home: string, log: (l: string) => void): HooksConfig {
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(join(home, 'config.json'), 'utf8'));
+    // A FIFO there must not block the hook before its time budget even starts.
+    raw = JSON.parse(readRegularFile(join(home, 'config.json'), 4 * 1024 * 1024));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') log(`config.json unreadable, using the defaults: ${(e as Error).message}`);
     return DEFAULT_HOOKS_CONFIG;

@@ -8,8 +8,8 @@ export interface HookRun {
   ms: number;
 }
 
-/** Runs `fleetctl hook <name>` as Claude Code does: a process with the hook's JSON on stdin. */
-export function runHook(name: string, input: Record<string, unknown> | string, env: Record<string, string>, args: string[] = []): Promise<HookRun> {
+/** Runs `fleetctl hook <name>` as Claude Code does: a process with the hook's JSON on stdin; killed (code null) after `killAfterMs`, as Claude Code would. */
+export function runHook(name: string, input: Record<string, unknown> | string, env: Record<string, string>, args: string[] = [], killAfterMs = 60_000): Promise<HookRun> {
   return new Promise((resolve) => {
     const t0 = Date.now();
     const p = spawn(process.execPath, [FLEETCTL, 'hook', name, ...args], { env: { ...process.env, FLEET_TOKEN: '', FLEET_URL: '', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -17,7 +17,11 @@ export function runHook(name: string, input: Record<string, unknown> | string, e
     let stderr = '';
     p.stdout.on('data', (d) => (stdout += d));
     p.stderr.on('data', (d) => (stderr += d));
-    p.on('exit', (code) => resolve({ code, stdout, stderr, ms: Date.now() - t0 }));
+    const killer = setTimeout(() => p.kill('SIGKILL'), killAfterMs);
+    p.on('exit', (code) => {
+      clearTimeout(killer);
+      resolve({ code, stdout, stderr, ms: Date.now() - t0 });
+    });
     p.stdin.end(typeof input === 'string' ? input : JSON.stringify(input));
   });
 }
