@@ -4,6 +4,7 @@ import type { FleetContext, FleetPart, ToolCaller } from '../../context.js';
 import { instructionsFor } from '../server-factory.js';
 import { v2Registry } from '../tool-registry.js';
 import { registerEventResources } from './event-resources.js';
+import { TASKS_EXTENSION } from './task-shapes.js';
 
 const MODERN_NOTE =
   'Over MCP 2026-07-28 there is no session and no notifications/message: events are the resource fleet://events (and fleet://events/topic/<prefix>, /member/<name>, /task/<id>). ' +
@@ -12,9 +13,11 @@ const MODERN_NOTE =
 
 /** The SDK v2 server for one 2026-07-28 request: the same tools as a session, plus the event resources. */
 export function buildModernServer(ctx: FleetContext, parts: FleetPart[]): McpServer {
+  // The tasks extension (served by ./task-extension.ts in front of this server) where background tasks exist.
+  const extensions = parts.some((p) => p.provides?.tasks) ? { extensions: { [TASKS_EXTENSION]: {} } } : {};
   const server = new McpServer(
     { name: 'fleetd', title: 'fleet', version: VERSION },
-    { capabilities: { tools: { listChanged: false }, resources: { subscribe: true, listChanged: false } }, instructions: `${instructionsFor(parts)}\n${MODERN_NOTE}` },
+    { capabilities: { tools: { listChanged: false }, resources: { subscribe: true, listChanged: false }, ...extensions }, instructions: `${instructionsFor(parts)}\n${MODERN_NOTE}` },
   );
   // No session: a call's own cursor starts at the newest event (wait_for_events takes `since`).
   const caller: ToolCaller = { sessionId: undefined, cursor: ctx.log.lastId };
