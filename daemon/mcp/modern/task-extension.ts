@@ -1,5 +1,6 @@
 import type { ServerEventBus } from '@modelcontextprotocol/server';
 import type { FleetEvent } from '../../../shared/events.js';
+import { SseParser } from '../../../shared/sse-parser.js';
 import type { FleetContext } from '../../context.js';
 import { FleetError } from '../../errors.js';
 import { TASK_ID } from '../../tasks/scripts.js';
@@ -151,15 +152,9 @@ function startedTask(result: Record<string, unknown>): string | undefined {
 /** The JSON-RPC messages of an SSE body. */
 function parseSse(text: string): unknown[] {
   const out: unknown[] = [];
-  for (const block of text.split(/\r?\n\r?\n/)) {
-    const data = block
-      .split(/\r?\n/)
-      .filter((l) => l.startsWith('data:'))
-      .map((l) => l.slice(5).replace(/^ /, ''))
-      .join('\n');
-    if (!data) continue;
+  for (const m of new SseParser().push(text.endsWith('\n\n') ? text : `${text}\n\n`)) {
     try {
-      out.push(JSON.parse(data));
+      if (m.data) out.push(JSON.parse(m.data));
     } catch {
       // not a message
     }
