@@ -25,7 +25,7 @@ export class ModernEndpoint {
     private readonly ctx: FleetContext,
     parts: FleetPart[],
   ) {
-    this.handler = createMcpHandler(() => buildModernServer(ctx, parts), {
+    this.handler = createMcpHandler(() => buildModernServer(ctx, parts, this.tasks !== undefined), {
       legacy: 'reject', // 2025-11-25 stays on the session endpoint (isLegacy routes it there)
       keepAliveMs: ctx.config.sse.keepAlive,
       maxRequestBodySize: ctx.config.bodyLimit,

@@ -11,10 +11,13 @@ const MODERN_NOTE =
   'Open subscriptions/listen with resourceSubscriptions to be told of each new event, then read fleet://events?after=<cursor> (the cursor from your last read) to get them; nothing is lost while you are away. ' +
   'wait_for_events and list_events work too: pass since=<cursor>.';
 
-/** The SDK v2 server for one 2026-07-28 request: the same tools as a session, plus the event resources. */
-export function buildModernServer(ctx: FleetContext, parts: FleetPart[]): McpServer {
-  // The tasks extension (served by ./task-extension.ts in front of this server) where background tasks exist.
-  const extensions = parts.some((p) => p.provides?.tasks) ? { extensions: { [TASKS_EXTENSION]: {} } } : {};
+/**
+ * The SDK v2 server for one 2026-07-28 request: the same tools as a session, plus the event
+ * resources. `tasksExtension`: the endpoint serves the tasks extension in front of it (HTTP
+ * only, where the tasks part runs), so server/discover advertises it.
+ */
+export function buildModernServer(ctx: FleetContext, parts: FleetPart[], tasksExtension = false): McpServer {
+  const extensions = tasksExtension ? { extensions: { [TASKS_EXTENSION]: {} } } : {};
   const server = new McpServer(
     { name: 'fleetd', title: 'fleet', version: VERSION },
     { capabilities: { tools: { listChanged: false }, resources: { subscribe: true, listChanged: false }, ...extensions }, instructions: `${instructionsFor(parts)}\n${MODERN_NOTE}` },
