@@ -31,7 +31,7 @@ export class ModernRaw {
     readonly extensions: Record<string, object> = {},
   ) {}
 
-  private request(method: string, params: Record<string, unknown>): { id: number; init: RequestInit } {
+  private request(method: string, params: Record<string, unknown>, extraHeaders: Record<string, string> = {}): { id: number; init: RequestInit } {
     const id = this.nextId++;
     const _meta = {
       'io.modelcontextprotocol/protocolVersion': '2026-07-28',
@@ -46,13 +46,14 @@ export class ModernRaw {
       'mcp-protocol-version': '2026-07-28',
       'mcp-method': method,
       ...(name !== undefined ? { 'mcp-name': name } : {}),
+      ...extraHeaders,
     };
     return { id, init: { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id, method, params: { ...params, _meta } }) } };
   }
 
   /** Sends one request and returns its answer. */
-  async call(method: string, params: Record<string, unknown> = {}): Promise<RpcAnswer> {
-    const { id, init } = this.request(method, params);
+  async call(method: string, params: Record<string, unknown> = {}, headers?: Record<string, string>): Promise<RpcAnswer> {
+    const { id, init } = this.request(method, params, headers);
     const res = await fetch(`${this.fleetd.url}/mcp`, init);
     const reply = (await readRpcAnswer(res)).find((m) => m.id === id) as Omit<RpcAnswer, 'status'> | undefined;
     if (!reply) throw new Error(`no answer to ${method} (HTTP ${res.status})`);

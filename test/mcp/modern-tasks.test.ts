@@ -175,6 +175,8 @@ describe('MCP tasks extension (io.modelcontextprotocol/tasks) over 2026-07-28 ag
     expect(bad.result).toMatchObject({ isError: true });
     expect(bad.result?.resultType).not.toBe('task');
     for (const taskId of ['t-0000000000000000', 'nonsense']) expect((await ext.call('tasks/get', { taskId })).error?.code).toBe(-32602);
+    const mismatch = await ext.call('tasks/get', { taskId: 't-0000000000000000' }, { 'mcp-name': 't-1111111111111111' });
+    expect(mismatch).toMatchObject({ status: 400, error: { code: -32020 } });
   });
 
   it('a listen stream with taskIds also carries the resource updates it asks for', { timeout: 30_000 }, async () => {

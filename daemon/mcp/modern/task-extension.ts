@@ -18,6 +18,10 @@ interface Rpc {
 }
 
 const INVALID_PARAMS = -32602;
+/** The SDK's code for headers that disagree with the body. */
+const HEADER_MISMATCH = -32020;
+const PROTOCOL_VERSION_KEY = 'io.modelcontextprotocol/protocolVersion';
+const MODERN = '2026-07-28';
 const INTERNAL_ERROR = -32603;
 
 function rpcError(id: Rpc['id'], error: { code: number; message: string; data?: unknown }, status = 200): Response {
@@ -75,9 +79,14 @@ export class TaskExtension {
   async handle(req: Request, body: Record<string, unknown>, forward: (req: Request) => Promise<Response>, listenRefused: () => Response | undefined): Promise<Response | undefined> {
     const msg = body as Rpc;
     if (typeof msg.params !== 'object' || msg.params === null) return undefined;
+    // Another revision: the SDK answers it (unsupported version).
+    if ((msg.params._meta as Record<string, unknown> | undefined)?.[PROTOCOL_VERSION_KEY] !== MODERN) return undefined;
     const method = msg.method;
     if (method === 'tasks/get' || method === 'tasks/update' || method === 'tasks/cancel') {
       if (!declaresTasks(msg.params)) return rpcError(msg.id, missingCapabilityError(), 400);
+      // Streamable HTTP binding: Mcp-Name carries the task id (intermediaries route on it), and must agree with the body.
+      const name = req.headers.get('mcp-name');
+      if (name !== null && name !== msg.params.taskId) return rpcError(msg.id, { code: HEADER_MISMATCH, message: 'Bad Request: the request headers and body disagree: Mcp-Name is not params.taskId' }, 400);
       return this.taskMethod(method, msg);
     }
     if (method === 'subscriptions/listen') {
