@@ -3,7 +3,9 @@ import type { FleetContext, FleetPart } from '../../context.js';
 import { visibleTo } from '../../tools/events.js';
 import { boundedRelay } from '../bounded-relay.js';
 import { EVENT_ID_META_KEY, touchedUris } from './event-resources.js';
+import { VERSION } from '../../../shared/version.js';
 import { buildModernServer } from './server.js';
+import { TaskExtension } from './task-extension.js';
 
 /**
  * MCP 2026-07-28 on /mcp: each request served statelessly by an SDK v2 server, and
@@ -16,12 +18,14 @@ export class ModernEndpoint {
   openStreams = 0;
   /** Streams cut off because their client stopped reading. */
   cutOffs = 0;
+  /** The tasks extension, where the tasks part runs. */
+  private readonly tasks: TaskExtension | undefined;
 
   constructor(
     private readonly ctx: FleetContext,
     parts: FleetPart[],
   ) {
-    this.handler = createMcpHandler(() => buildModernServer(ctx, parts), {
+    this.handler = createMcpHandler(() => buildModernServer(ctx, parts, this.tasks !== undefined), {
       legacy: 'reject', // 2025-11-25 stays on the session endpoint (isLegacy routes it there)
       keepAliveMs: ctx.config.sse.keepAlive,
       maxRequestBodySize: ctx.config.bodyLimit,
@@ -33,6 +37,25 @@ export class ModernEndpoint {
       const params = { _meta: { [EVENT_ID_META_KEY]: event.id } };
       for (const uri of touchedUris(event)) this.handler.bus.publish({ kind: 'resource_updated', uri, params });
     });
+    const service = parts.find((p) => p.provides?.tasks)?.provides?.tasks;
+    this.tasks = service ? new TaskExtension(ctx, service, this.handler.bus, { name: 'fleetd', title: 'fleet', version: VERSION }) : undefined;
+  }
+
+  /** The JSON-RPC request a POST carries, for the tasks extension to look at (undefined: not one). */
+  private async peek(req: Request): Promise<Record<string, unknown> | undefined> {
+    if (!this.tasks || req.method !== 'POST') return undefined;
+    try {
+      const msg = (await req.clone().json()) as unknown;
+      return typeof msg === 'object' && msg !== null && !Array.isArray(msg) ? (msg as Record<string, unknown>) : undefined;
+    } catch {
+      return undefined; // the SDK answers a body that is not JSON
+    }
+  }
+
+  /** A listen stream refused at the cap (the SDK's own streams count against it too). */
+  private listenRefused(id: unknown): Response | undefined {
+    if (this.openStreams < this.ctx.config.mcp.maxListenStreams) return undefined;
+    return Response.json({ jsonrpc: '2.0', id, error: { code: -32603, message: 'Subscription limit reached' } });
   }
 
   /**
@@ -50,7 +73,9 @@ export class ModernEndpoint {
    * without backpressure, and a cut-off client loses nothing (it reads from its cursor).
    */
   async fetch(req: Request, cutOff: () => void = () => {}): Promise<Response> {
-    const res = await this.handler.fetch(req);
+    const msg = await this.peek(req);
+    const forward = (r: Request) => this.handler.fetch(r);
+    const res = (msg && (await this.tasks?.handle(req, msg, forward, () => this.listenRefused(msg.id)))) || (await forward(req));
     if (!res.body || !(res.headers.get('content-type') ?? '').startsWith('text/event-stream')) return res;
     const limit = { maxUnreadBytes: this.ctx.config.mcp.maxUnreadBytes, timeoutMs: this.ctx.config.mcp.slowClientTimeout };
     const hooks = { opened: () => this.openStreams++, closed: () => this.openStreams-- };
@@ -64,6 +89,7 @@ export class ModernEndpoint {
   /** Stops notifying and ends open listen streams (each gets its graceful completion). */
   async close(): Promise<void> {
     this.stopNotify();
+    this.tasks?.close();
     await this.handler.close();
   }
 }
