@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../../shared/cli-usage.js';
-import type { DaemonClient } from '../../shared/client.js';
+import { ClientError, type DaemonClient } from '../../shared/client.js';
 import { printable } from './printable.js';
 
 type Global = { home?: string; url?: string; 'token-file'?: string };
@@ -113,16 +113,23 @@ export function execCommand(clientOf: ClientOf, run: Run): CommandModule<Global,
           }
           if (exitOf(r) !== 0) process.stderr.write(`${r.member} ! ${why(r)}\n`);
         };
-        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-          buf += decoder.decode(chunk, { stream: true });
-          let nl: number;
-          while ((nl = buf.indexOf('\n')) >= 0) {
-            const line = buf.slice(0, nl);
-            buf = buf.slice(nl + 1);
-            if (line.trim()) onLine(line);
+        // fleetd stopping mid-command breaks the stream: the command may or may not have run to its end.
+        const cutShort = (how: string) => new ClientError(`${how} before every member's result: the command may or may not have finished (see fleetctl events)`, 'http_error');
+        try {
+          for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+            buf += decoder.decode(chunk, { stream: true });
+            let nl: number;
+            while ((nl = buf.indexOf('\n')) >= 0) {
+              const line = buf.slice(0, nl);
+              buf = buf.slice(nl + 1);
+              if (line.trim()) onLine(line);
+            }
           }
+        } catch (e) {
+          throw cutShort(`the connection to fleetd broke (${(e as Error).message})`);
         }
         if (buf.trim()) onLine(buf);
+        if (results.length === 0) throw cutShort('fleetd ended the output');
         if (single) return void (process.exitCode = exitOf(results[0]!));
         const failed = results.filter((r) => exitOf(r) !== 0);
         if (!argv.json) {

@@ -98,7 +98,7 @@ export const ExecuteShape = {
     .boolean()
     .optional()
     .describe('run as a background task: returns a task id at once; task.completed / task.failed arrive as events when it ends (see monitor_task, stop_task)'),
-  stall_after_s: z.number().positive().max(86_400).optional().describe('background only: task.stalled after this many seconds without new output (default 150)'),
+  stall_after_s: z.number().min(1).max(86_400).optional().describe('background only: task.stalled after this many seconds without new output (default 150)'),
 };
 export const ExecuteInput = z.object(ExecuteShape).strict();
 export type ExecuteInput = z.infer<typeof ExecuteInput>;

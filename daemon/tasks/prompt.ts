@@ -48,7 +48,7 @@ export const PromptShape = {
     .describe('model for the agent (--model)'),
   max_turns: z.number().int().min(1).max(10_000).optional().describe('stop the agent after this many turns (--max-turns)'),
   timeout_s: z.number().positive().max(7 * 86_400).optional().describe('stop the agent after this many seconds (then task.failed with reason "timeout")'),
-  stall_after_s: z.number().positive().max(86_400).optional().describe('task.stalled after this many seconds without a new stream-json message (default tasks.stallAfter, 150)'),
+  stall_after_s: z.number().min(1).max(86_400).optional().describe('task.stalled after this many seconds without a new stream-json message (default tasks.stallAfter, 150)'),
 };
 export const PromptInput = z.object(PromptShape).strict();
 export type PromptInput = z.infer<typeof PromptInput>;

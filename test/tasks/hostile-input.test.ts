@@ -56,6 +56,14 @@ describe('background tasks given odd input', () => {
     expect(tasks.filter((t) => t.state === 'starting' || t.command.includes('NOPE'))).toEqual([]);
   });
 
+  it('stall_after_s below a second (which would round to "never stalls") is refused with the bound named', { timeout: 60_000 }, async () => {
+    for (const stall of [0.0001, 0.5]) {
+      const r = await mcp.raw('execute_command', { member: 'box', command: 'true', background: true, stall_after_s: stall });
+      expect(r.isError).toBe(true);
+      expect(JSON.stringify(r.content)).toMatch(/stall_after_s/);
+    }
+  });
+
   it('GET /tasks/:id: a range offset or length that is not a whole number in bounds is refused (400), not read silently as something else', { timeout: 60_000 }, async () => {
     const id = await startTask(mcp, 'box', 'echo hello');
     await waitForTask(mcp, id, 'task.completed');
