@@ -5,11 +5,9 @@ import { FleetError } from '../errors.js';
 import type { CommandSpec } from '../members/framing.js';
 import type { CommandOutcome } from '../members/runtime.js';
 import type { MembersService } from '../members/service.js';
-import { TailsTimeoutError } from '../members/tail-reader.js';
-import { decodeRange } from './output-range.js';
 import { cancelledEvent, endedEvent, lostEvent, resumedEvent, stalledEvent, startedEvent } from './messages.js';
-import { parsePromptStream, readPromptStream } from './prompt.js';
-import { forgetScript, pollScript, rangeScript, startScript, stopScript, tailScript, TASK_ID, taskFile } from './scripts.js';
+import { TaskOutputReader, type OutputRange, type Tails } from './output-reader.js';
+import { forgetScript, pollScript, startScript, stopScript, TASK_ID } from './scripts.js';
 import { TaskStore, TERMINAL, type TaskRecord } from './store.js';
 import { taskView, type TaskView } from './views.js';
 import { MemberWatcher } from './watcher.js';
@@ -24,13 +22,7 @@ export interface TaskSettings {
   retentionMs: number;
 }
 
-type Tails = { stdout: string; stderr: string };
-
-/** Bytes of each stream read for an end event (the event keeps the last lines of them). */
-const EVENT_TAIL_BYTES = 4096;
 const TIMING = process.env.FLEET_TASK_TIMING === '1';
-/** How long the end event waits for tails read by a `tail` on a pooled shell (when SFTP is not there). */
-const FALLBACK_TAILS_MS = 5000;
 
 export interface StartInput extends CommandSpec {
   member: string;
@@ -45,6 +37,7 @@ export interface StartInput extends CommandSpec {
  */
 export class TasksService {
   readonly store: TaskStore;
+  private readonly output: TaskOutputReader;
   private readonly watchers = new Map<string, MemberWatcher>();
   /** Tasks whose start is in flight: an exit heard now waits for task.started. */
   private readonly starting = new Map<string, { code: number; atMs: number; tails?: Tails } | null>();
@@ -62,6 +55,7 @@ export class TasksService {
     readonly settings: TaskSettings,
   ) {
     this.store = new TaskStore(ctx.db);
+    this.output = new TaskOutputReader(ctx, members, settings.root, settings.tailBytes, (m, script, ms) => this.sh(m, script, ms));
     this.unsubscribe = ctx.log.onCommit((e) => {
       if (e.topic === 'member.online' && e.subject) this.memberOnline(e.subject);
     });
@@ -182,12 +176,12 @@ export class TasksService {
     this.busy.add(id);
     try {
       if (t.state === 'starting') await this.transition(startedEvent(t, null), (db) => this.store.markRunning(db, id, null, null));
-      const tails = told ?? (await this.readTails(t));
+      const tails = told ?? (await this.output.endTails(t));
       const tailsAt = performance.now();
       const endedAt = Math.max(t.startedAt, endedAtMs);
       const durationMs = endedAt - t.startedAt;
       const state = code === 0 ? 'completed' : 'failed';
-      const prompt = t.kind === 'prompt' ? await this.promptEnd(t, code, tails ?? { stdout: '', stderr: '' }) : undefined;
+      const prompt = t.kind === 'prompt' ? await this.output.promptEnd(t, code, tails ?? { stdout: '', stderr: '' }) : undefined;
       const event = endedEvent(t, { exitCode: code, durationMs, stdout: tails?.stdout ?? '', stderr: tails?.stderr ?? '', ...prompt?.event });
       // The end is not held back for output the member does not give: an agent reads it with monitor_task.
       if (!tails) event.data = { ...event.data, tailsUnread: true };
@@ -198,34 +192,6 @@ export class TasksService {
     } finally {
       this.busy.delete(id);
     }
-  }
-
-  /**
-   * A task's output tails for its end event: over the member's SFTP reader (no process
-   * started there), else a tail script on a pooled shell, else none (undefined) rather than late.
-   */
-  private async readTails(t: TaskRecord): Promise<Tails | undefined> {
-    const rt = this.members.pool.get(t.member);
-    try {
-      const [stdout, stderr] = await rt!.readTails([taskFile(this.settings.root, t.id, 'out'), taskFile(this.settings.root, t.id, 'err')], EVENT_TAIL_BYTES);
-      return { stdout: stdout ?? '', stderr: stderr ?? '' };
-    } catch (e) {
-      // Unanswered: a tail on a shell would hang the same way (and hold that shell).
-      if (e instanceof TailsTimeoutError) return undefined;
-      try {
-        const r = await this.sh(t.member, tailScript(this.settings.root, t.id, EVENT_TAIL_BYTES), FALLBACK_TAILS_MS);
-        return { stdout: r.stdout, stderr: r.stderr };
-      } catch {
-        return undefined;
-      }
-    }
-  }
-
-  /** A prompt task's end as its stream tells it: the result for the event and fleet.db (stream-json replaces the raw stdout tail). */
-  private async promptEnd(t: TaskRecord, code: number, tails: Tails): Promise<{ event: { stdout: string; result: Record<string, unknown> }; result: Record<string, unknown>; reason: string | null }> {
-    const stream = (await readPromptStream(this.members.pool.get(t.member), this.settings.root, t.id)) || tails.stdout;
-    const result = this.ctx.redactor.redactDeep({ ...parsePromptStream(stream, tails.stderr, code) }) as Record<string, unknown>;
-    return { event: { stdout: '', result }, result, reason: typeof result.reason === 'string' ? result.reason : null };
   }
 
   /** The process is gone without an exit status: task.failed "lost", once. */
@@ -295,7 +261,7 @@ export class TasksService {
   }
 
   /** monitor_task: state, reachability, and the output tail (or a byte range of one stream). */
-  async monitor(id: string, range?: { stream: 'stdout' | 'stderr'; offset: number; length: number }): Promise<Record<string, unknown>> {
+  async monitor(id: string, range?: OutputRange): Promise<Record<string, unknown>> {
     const t = this.get(id);
     const view: Record<string, unknown> = { ...taskView(t) };
     const rt = this.members.pool.get(t.member);
@@ -309,23 +275,7 @@ export class TasksService {
       view.note = `member ${t.member} is unreachable${state?.since ? ` since ${state.since}` : ''}: the task's state is not known until it returns`;
       return view;
     }
-    try {
-      if (range) {
-        // Base64 takes 4/3 of the bytes, and a pooled command's output is capped at members.outputLimit.
-        const req = { ...range, length: Math.max(1, Math.min(range.length, Math.floor(this.ctx.config.members.outputLimit * 0.7))) };
-        const r = await this.sh(t.member, rangeScript(this.settings.root, id, range.stream === 'stdout' ? 'out' : 'err', req.offset, req.length));
-        if (r.exitCode !== 0) view.outputError = `task ${id}'s ${range.stream} file is not on ${t.member} (forgotten?)`;
-        else view.output = decodeRange(r.stdout, req, TERMINAL.includes(t.state));
-      } else {
-        const r = await this.sh(t.member, tailScript(this.settings.root, id, this.settings.tailBytes));
-        view.stdoutTail = r.stdout;
-        view.stderrTail = r.stderr;
-        // A running prompt task: its session id and how many stream messages the tail holds.
-        if (t.kind === 'prompt' && !t.result) view.progress = parsePromptStream(r.stdout, '', null);
-      }
-    } catch (e) {
-      view.outputError = (e as Error).message;
-    }
+    Object.assign(view, await this.output.read(t, range));
     // Output read from the member may carry a secret the task was given.
     return this.ctx.redactor.redactDeep(view);
   }
