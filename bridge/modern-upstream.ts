@@ -19,8 +19,9 @@ export function modernVersionOf(m: { params?: Record<string, unknown> }): string
 /** The request metadata headers 2026-07-28 wants mirrored from the body (spec: Streamable HTTP, request metadata). */
 function metadataHeaders(m: JsonRpcRequest | JsonRpcNotification): Record<string, string> {
   const h: Record<string, string> = { 'mcp-protocol-version': modernVersionOf(m) ?? '', 'mcp-method': m.method };
-  const name = m.params?.name ?? m.params?.uri;
-  if (typeof name === 'string' && ['tools/call', 'resources/read', 'prompts/get'].includes(m.method)) {
+  // Tasks extension: tasks/* name their task.
+  const name = m.method.startsWith('tasks/') ? m.params?.taskId : (m.params?.name ?? m.params?.uri);
+  if (typeof name === 'string' && (['tools/call', 'resources/read', 'prompts/get'].includes(m.method) || m.method.startsWith('tasks/'))) {
     const plain = /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/.test(name) && !name.startsWith('=?base64?');
     h['mcp-name'] = plain ? name : `=?base64?${Buffer.from(name, 'utf8').toString('base64')}?=`;
   }
@@ -85,12 +86,17 @@ export class ModernUpstream {
    * Holds a listen stream until the client cancels it. When it drops (fleetd restarted or
    * stopped), it is issued again once fleetd is back; instead of a second acknowledgment
    * the client is told that each subscribed resource changed, so it reads from its own
-   * cursor and gets what was published meanwhile.
+   * cursor and gets what was published meanwhile. A stream naming taskIds (tasks extension)
+   * opens with each task's state: a state the client already has is not passed on again, so
+   * it learns each task's end exactly once, also when the task ended while fleetd was away.
    */
   private async listen(req: JsonRpcRequest, clientSignal: AbortSignal): Promise<void> {
     const signal = AbortSignal.any([clientSignal, this.stop.signal]);
     const deadline = Date.now() + this.waitTimeoutMs;
     let honored: string[] | undefined;
+    /** The first stream honored nothing: fleetd ends it at once, and listening again would do the same. */
+    let nothing = false;
+    const tasks = new TaskStates();
     while (!signal.aborted) {
       let ex: Exchange | undefined;
       try {
@@ -101,10 +107,12 @@ export class ModernUpstream {
           headers: metadataHeaders(req),
           signal,
           onMessage: (m) => {
+            if ('method' in m && m.method === 'notifications/tasks') return tasks.isNew(m.params) ? this.deliver(m) : undefined;
             if (!('method' in m) || m.method !== 'notifications/subscriptions/acknowledged') return this.deliver(m);
             if (!again) {
-              const subs = (m.params?.notifications as { resourceSubscriptions?: unknown } | undefined)?.resourceSubscriptions;
-              honored = Array.isArray(subs) ? subs.filter((u): u is string => typeof u === 'string') : [];
+              const n = m.params?.notifications as { resourceSubscriptions?: unknown; taskIds?: unknown } | undefined;
+              honored = Array.isArray(n?.resourceSubscriptions) ? n.resourceSubscriptions.filter((u): u is string => typeof u === 'string') : [];
+              nothing = !Object.values(n ?? {}).some((v) => (Array.isArray(v) ? v.length > 0 : Boolean(v)));
               return this.deliver(m);
             }
             this.backoff.reset();
@@ -118,6 +126,7 @@ export class ModernUpstream {
       if (signal.aborted) break;
       if (ex?.rejection && honored === undefined) return this.deliver(errorResponse(req.id, ex.rejection.code, ex.rejection.message, ex.rejection.data));
       if (ex?.answer?.error && honored === undefined) return this.deliver(ex.answer);
+      if (ex?.answer && nothing) return this.deliver(ex.answer);
       // A graceful end (fleetd stopping) or a drop: the client still listens, so listen again.
       this.log.debug(`listen stream ${JSON.stringify(req.id)} ended (${ex?.broken ?? (ex?.answer ? 'fleetd ended it' : 'fleetd away')}); listening again`);
       await this.backoff.pause({ capMs: 1000, signal });
@@ -136,6 +145,24 @@ export class ModernUpstream {
       if (signal.aborted) throw new BridgeError('cancelled', 'cancelled');
       await this.backoff.pause({ capMs: 250, signal });
     }
+  }
+}
+
+/** The task states a listen stream has passed to the client, to pass each on once. */
+class TaskStates {
+  private readonly seen = new Map<string, string>();
+  private readonly ended = new Set<string>();
+
+  /** Whether a notifications/tasks carries news: a task not yet ended, in a state not yet told. */
+  isNew(params: Record<string, unknown> | undefined): boolean {
+    const id = params?.taskId;
+    if (typeof id !== 'string') return true;
+    if (this.ended.has(id)) return false;
+    const state = JSON.stringify([params?.status, params?.lastUpdatedAt, params?.statusMessage]);
+    if (this.seen.get(id) === state) return false;
+    this.seen.set(id, state);
+    if (params?.status === 'completed' || params?.status === 'failed' || params?.status === 'cancelled') this.ended.add(id);
+    return true;
   }
 }
 

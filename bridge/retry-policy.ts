@@ -11,6 +11,9 @@ const SAFE_METHODS = new Set([
   'prompts/get',
   'completion/complete',
   'logging/setLevel',
+  // Tasks extension: reading a task, and cancelling one (a second cancel of an ended task changes nothing).
+  'tasks/get',
+  'tasks/cancel',
 ]);
 
 /**

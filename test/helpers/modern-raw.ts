@@ -12,6 +12,15 @@ function nameOf(method: string, params: Record<string, unknown>): string | undef
   return undefined;
 }
 
+/** The 2026-07-28 `_meta` envelope of a request, declaring these extensions in its client capabilities. */
+export function envelope(extensions: Record<string, object>): Record<string, unknown> {
+  return {
+    'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+    'io.modelcontextprotocol/clientInfo': { name: 'fleet-raw-test', version: '1' },
+    'io.modelcontextprotocol/clientCapabilities': Object.keys(extensions).length ? { extensions } : {},
+  };
+}
+
 /** A JSON-RPC answer: result or error, with the HTTP status it came with. */
 export interface RpcAnswer {
   status: number;
@@ -33,11 +42,7 @@ export class ModernRaw {
 
   private request(method: string, params: Record<string, unknown>, extraHeaders: Record<string, string> = {}): { id: number; init: RequestInit } {
     const id = this.nextId++;
-    const _meta = {
-      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-      'io.modelcontextprotocol/clientInfo': { name: 'fleet-raw-test', version: '1' },
-      'io.modelcontextprotocol/clientCapabilities': Object.keys(this.extensions).length ? { extensions: this.extensions } : {},
-    };
+    const _meta = envelope(this.extensions);
     const name = nameOf(method, params);
     const headers: Record<string, string> = {
       ...this.fleetd.auth,
@@ -69,32 +74,16 @@ export class ModernRaw {
   }
 }
 
-/** A listen stream's messages as they arrive. */
-export class ListenStream {
+/** Messages as they arrive, with waits for the one a test expects. */
+export class MessageLog {
   readonly messages: Record<string, unknown>[] = [];
   ended = false;
   private waiters: (() => void)[] = [];
 
-  constructor(
-    readonly id: number,
-    readonly res: Response,
-    private readonly ac: AbortController,
-  ) {
-    void this.read();
-  }
-
-  private async read(): Promise<void> {
-    const parser = new SseParser();
-    const decoder = new TextDecoder();
-    try {
-      for await (const chunk of this.res.body as unknown as AsyncIterable<Uint8Array>) {
-        for (const m of parser.push(decoder.decode(chunk, { stream: true }))) if (m.data) this.messages.push(JSON.parse(m.data) as Record<string, unknown>);
-        this.waiters.splice(0).forEach((w) => w());
-      }
-    } catch {
-      // aborted
-    }
-    this.ended = true;
+  /** Records messages (or the end) and wakes the waits. */
+  protected arrived(messages: Record<string, unknown>[], ended = false): void {
+    this.messages.push(...messages);
+    if (ended) this.ended = true;
     this.waiters.splice(0).forEach((w) => w());
   }
 
@@ -112,14 +101,44 @@ export class ListenStream {
       if (this.ended) throw new Error(`listen stream ended before ${method}; got ${JSON.stringify(this.messages).slice(0, 500)}`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timed out waiting for ${method}; got ${JSON.stringify(this.messages).slice(0, 500)}`);
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          r();
-        });
-      });
+      await this.next(left);
     }
+  }
+
+  /** Resolves when something arrives, or after `ms`. */
+  protected next(ms: number): Promise<void> {
+    return new Promise<void>((r) => {
+      const t = setTimeout(r, ms);
+      this.waiters.push(() => {
+        clearTimeout(t);
+        r();
+      });
+    });
+  }
+}
+
+/** A listen stream's messages as they arrive. */
+export class ListenStream extends MessageLog {
+  constructor(
+    readonly id: number,
+    readonly res: Response,
+    private readonly ac: AbortController,
+  ) {
+    super();
+    void this.read();
+  }
+
+  private async read(): Promise<void> {
+    const parser = new SseParser();
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of this.res.body as unknown as AsyncIterable<Uint8Array>) {
+        this.arrived(parser.push(decoder.decode(chunk, { stream: true })).flatMap((m) => (m.data ? [JSON.parse(m.data) as Record<string, unknown>] : [])));
+      }
+    } catch {
+      // aborted
+    }
+    this.arrived([], true);
   }
 
   close(): void {

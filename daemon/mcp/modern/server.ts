@@ -13,8 +13,8 @@ const MODERN_NOTE =
 
 /**
  * The SDK v2 server for one 2026-07-28 request: the same tools as a session, plus the event
- * resources. `tasksExtension`: the endpoint serves the tasks extension in front of it (HTTP
- * only, where the tasks part runs), so server/discover advertises it.
+ * resources. `tasksExtension`: the tasks extension is served in front of it (HTTP /mcp and
+ * stdio, where the tasks part runs), so server/discover advertises it.
  */
 export function buildModernServer(ctx: FleetContext, parts: FleetPart[], tasksExtension = false): McpServer {
   const extensions = tasksExtension ? { extensions: { [TASKS_EXTENSION]: {} } } : {};

@@ -1,9 +1,13 @@
 import { PassThrough, type Readable } from 'node:stream';
+import { InMemoryServerEventBus } from '@modelcontextprotocol/server';
 import { serveStdio, StdioServerTransport, type StdioServerHandle } from '@modelcontextprotocol/server/stdio';
+import { VERSION } from '../../../shared/version.js';
 import type { FleetContext, FleetPart } from '../../context.js';
 import { visibleTo } from '../../tools/events.js';
 import { EVENT_ID_META_KEY, touchedUris } from './event-resources.js';
 import { buildModernServer } from './server.js';
+import { TaskExtension } from './task-extension.js';
+import { TaskFrontTransport } from './task-stdio.js';
 
 const VERSION_KEY = 'io.modelcontextprotocol/protocolVersion';
 
@@ -63,18 +67,27 @@ function replay(stdin: Readable, head: Buffer): Readable {
  * Serves MCP 2026-07-28 on stdin/stdout with the SDK's stdio entry: one long-lived server
  * with the tools and event resources, and each committed event sent as
  * notifications/resources/updated to the listen subscriptions whose resources it touches.
+ * The tasks extension is served in front of it, as on HTTP /mcp.
  */
 export function serveModernStdio(ctx: FleetContext, parts: FleetPart[], input: Readable): StdioServerHandle {
   const offs: (() => void)[] = [];
-  const transport = new StdioServerTransport(input, process.stdout);
+  const stdio = new StdioServerTransport(input, process.stdout);
+  const service = parts.find((p) => p.provides?.tasks)?.provides?.tasks;
+  // The extension's task listens that also name resources are told of commits through this bus.
+  const bus = new InMemoryServerEventBus();
+  const tasks = service ? new TaskExtension(ctx, service, bus, { name: 'fleetd', title: 'fleet', version: VERSION }) : undefined;
+  const transport = tasks ? new TaskFrontTransport(stdio, tasks, ctx.config.mcp.maxListenStreams) : stdio;
   const handle = serveStdio(
     () => {
-      const server = buildModernServer(ctx, parts);
+      const server = buildModernServer(ctx, parts, tasks !== undefined);
       offs.push(
         ctx.log.onCommit((event) => {
           if (!visibleTo(event, undefined, ctx.liveSessions)) return;
           const _meta = { [EVENT_ID_META_KEY]: event.id };
-          for (const uri of touchedUris(event)) void server.server.sendResourceUpdated({ uri, _meta }).catch(() => undefined);
+          for (const uri of touchedUris(event)) {
+            void server.server.sendResourceUpdated({ uri, _meta }).catch(() => undefined);
+            if (tasks?.open.size) bus.publish({ kind: 'resource_updated', uri, params: { _meta } });
+          }
         }),
       );
       return server;
@@ -84,6 +97,7 @@ export function serveModernStdio(ctx: FleetContext, parts: FleetPart[], input: R
   return {
     close: async () => {
       offs.forEach((off) => off());
+      tasks?.close();
       await handle.close();
     },
   };
