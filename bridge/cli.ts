@@ -27,7 +27,7 @@ const OPTIONS = {
   'token-file': { type: 'string', describe: 'file holding the bearer token (default FLEET_HOME/token; env FLEET_TOKEN holds the token itself)' },
   autostart: { type: 'boolean', describe: 'start fleetd on --home (detached, log in FLEET_HOME/logs/fleetd.log) when none runs, also after it dies; not with --url' },
   'wait-timeout': { type: 'string', describe: `how long a request waits for an absent fleetd before it fails: seconds or a duration like 90s, 2m (default ${DEFAULT_WAIT})` },
-  channel: { type: 'boolean', describe: 'Claude Code channel mode: declare experimental "claude/channel" and also send each fleet event as notifications/claude/channel, so it reaches the model' },
+  channel: { type: 'boolean', describe: 'Claude Code channel mode: declare experimental "claude/channel" and also send each fleet event as notifications/claude/channel, so it reaches the model; keeps the client on MCP 2025-11-25 (a server/discover is refused, so it falls back to initialize)' },
   verbose: { type: 'boolean', describe: 'print connection and session diagnostics on stderr (errors are always printed)' },
 } as const;
 

@@ -94,6 +94,11 @@ export class Relay {
   private clientRequest(req: JsonRpcRequest): void {
     if (req.method === 'initialize') return this.initialize(req);
     const modern = !this.upstream.initialized && modernVersionOf(req) !== undefined;
+    if (modern && this.opts.channel) {
+      // Channels exist only in a 2025-11-25 session: refusing the probe (server/discover)
+      // makes a dual-era client (Claude Code, SDK v2 'auto') fall back to initialize.
+      return this.client.send(errorResponse(req.id, RPC.notInitialized, `${req.method}: fleet-bridge --channel serves MCP 2025-11-25 only (channel messages need a session); send initialize`));
+    }
     if (!this.upstream.initialized && !modern) {
       // ping is allowed before initialize (MCP lifecycle); nothing else is.
       if (req.method === 'ping') return this.client.send({ jsonrpc: '2.0', id: req.id, result: {} });
@@ -137,7 +142,7 @@ export class Relay {
 
   private clientNotification(n: JsonRpcNotification): void {
     if (!this.upstream.initialized) {
-      if (modernVersionOf(n) === undefined) return this.log.debug(`ignored ${n.method} before initialize`);
+      if (modernVersionOf(n) === undefined || this.opts.channel) return this.log.debug(`ignored ${n.method} before initialize`);
       // 2026-07-28: cancelling a listen ends its stream here; anything else goes up on its own.
       const id = n.params?.requestId;
       if (n.method === 'notifications/cancelled' && (typeof id === 'string' || typeof id === 'number')) this.pending.get(idKey(id))?.abort.abort();

@@ -78,4 +78,22 @@ describe('fleet-bridge relays MCP 2026-07-28', () => {
     expect(client.getProtocolEra()).toBe('legacy');
     expect((await client.listTools()).tools.map((t) => t.name)).toContain('wait_for_events');
   }, 60_000);
+
+  it('--channel keeps a dual-era client on 2025-11-25 when fleetd serves 2026-07-28, so channel messages still reach it', async () => {
+    const fleetd = await new FleetdProcess({ config: { mcp: { modern: true } } }).start();
+    cleanup.push(() => fleetd.dispose());
+    const { Client } = await import('@modelcontextprotocol/client');
+    const client = new Client({ name: 'auto', version: '1' }, { versionNegotiation: { mode: 'auto' } });
+    const channel: { meta: Record<string, string> }[] = [];
+    client.fallbackNotificationHandler = async (n) => {
+      if (n.method === 'notifications/claude/channel') channel.push(n.params as unknown as { meta: Record<string, string> });
+    };
+    const transport = new StdioClientTransport({ command: process.execPath, args: [BRIDGE, '--home', fleetd.home, '--channel'], env: { FLEET_TOKEN: '' }, stderr: 'pipe' });
+    await client.connect(transport);
+    cleanup.push(() => client.close());
+    expect(client.getProtocolEra()).toBe('legacy');
+    expect(client.getServerCapabilities()?.experimental?.['claude/channel']).toEqual({});
+    const id = await publish(fleetd, 1);
+    await until('the channel message', () => channel.some((c) => c.meta.event_id === String(id)));
+  }, 60_000);
 });

@@ -108,8 +108,8 @@ describe('README matches the real tools and flags', () => {
     const flagsOf = (text: string) => new Set([...text.matchAll(/(?<![\w-])(--[a-z][a-z0-9-]*)/g)].map((m) => m[1]!));
     const known = Object.fromEntries(Object.entries(helps).map(([k, v]) => [k, flagsOf(v)]));
     const all = new Set(Object.values(known).flatMap((s) => [...s]));
-    // Flags of other programs README shows: claude (mcp add --transport/--header, channels), npm run bench.
-    const foreign = new Set(['--dangerously-load-development-channels', '--header', '--quick']);
+    // Flags of other programs README shows: claude (mcp add --transport/--header, channels), npm run bench, the Inspector CLI.
+    const foreign = new Set(['--dangerously-load-development-channels', '--header', '--quick', '--protocol-era']);
 
     const problems: string[] = [];
     let section = '';
