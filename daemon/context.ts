@@ -27,6 +27,8 @@ export interface FleetPart {
   tools?: ToolGroup;
   /** What its tools are for, in a line or two of the MCP server instructions (name only tools that exist). */
   instructions?: string;
+  /** The same for MCP 2026-07-28 clients, where it differs (no session, no notifications/message). */
+  statelessInstructions?: string;
   routes?: RouteMount;
   /** Routes that check their own credentials (e.g. a webhook's HMAC), mounted before auth. */
   publicRoutes?: RouteMount;

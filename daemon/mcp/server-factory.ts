@@ -7,10 +7,13 @@ import { v1Registry } from './tool-registry.js';
  * The server instructions: what fleetd is, then each part's own line about its tools, so
  * they name only tools that exist (a part that is not built says nothing).
  */
-export function instructionsFor(parts: readonly FleetPart[]): string {
+export function instructionsFor(parts: readonly FleetPart[], era: 'session' | 'stateless' = 'session'): string {
   return [
     'fleetd drives a fleet of machines ("members") over SSH and keeps a durable log of everything that happens on it.',
-    ...parts.flatMap((p) => (p.instructions ? [p.instructions] : [])),
+    ...parts.flatMap((p) => {
+      const text = era === 'stateless' ? (p.statelessInstructions ?? p.instructions) : p.instructions;
+      return text ? [text] : [];
+    }),
   ].join('\n');
 }
 

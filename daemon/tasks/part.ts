@@ -35,6 +35,10 @@ export function tasksPart({ ctx, services }: PartDeps): FleetPart {
     instructions:
       'Tasks: execute_command with background: true starts work that outlives the call, execute_prompt runs a member\'s agent CLI (Claude Code) on a prompt the same way (its end event carries the final text and a session id to resume); task.started, task.completed / task.failed (exit code, output tail), task.cancelled, task.stalled / task.resumed arrive as events to the session that started it, so there is no need to poll. ' +
       'monitor_task shows a task\'s state and output, list_tasks lists them, stop_task stops one (its whole process tree), forget_task removes a finished one\'s files.',
+    statelessInstructions:
+      'Tasks: execute_command with background: true starts work that outlives the call, execute_prompt runs a member\'s agent CLI (Claude Code) on a prompt the same way (its end event carries the final text and a session id to resume). ' +
+      'Its events (task.started, task.completed / task.failed with exit code and output tail, task.cancelled, task.stalled / task.resumed) are the resource fleet://events/task/<id>: listen on it instead of polling; a client that declares the tasks extension gets a task back and notifications/tasks. ' +
+      'monitor_task shows a task\'s state and output, list_tasks lists them, stop_task stops one (its whole process tree), forget_task removes a finished one\'s files.',
     status: () => ({ tasks: service.summary() }),
     tools: (server, _ctx, caller) => taskTools(server, service, ctx.config.tasks.agent, caller),
     routes: (app) => {

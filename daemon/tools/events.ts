@@ -47,6 +47,10 @@ export function eventsPart({ ctx }: PartDeps): FleetPart {
       'Events are pushed to this client as notifications/message (logger "fleet") the moment they happen: members added, changed, removed, going online or offline; fleetd starting and stopping; custom events that scripts and agents publish with publish_event.\n' +
       'Your client may not show those notifications to you, so use wait_for_events: call it with no arguments to receive everything this session has not seen yet (it returns at once when events are waiting, otherwise it waits up to 25 s); pass topics such as ["member.*"] to wait for some only, instead of checking in a loop.\n' +
       'To look back in history use list_events with since (an event id, an ISO time or a duration like 10m); fleet_status shows the daemon and a summary of the members.',
+    statelessInstructions:
+      'Over MCP 2026-07-28 there is no session and no notifications/message: events (members added, changed, removed, online or offline; fleetd starting and stopping; custom events published with publish_event) are the resource fleet://events (and fleet://events/topic/<prefix>, /member/<name>, /task/<id>). ' +
+      'Open subscriptions/listen with resourceSubscriptions to be told of each new event, then read fleet://events?after=<cursor> (the cursor from your last read) to get them; nothing is lost while you are away. ' +
+      'Or use wait_for_events with since=<cursor> (it returns at once when events are waiting, otherwise waits up to 25 s) instead of checking in a loop; list_events with since looks back in history; fleet_status shows the daemon and a summary of the members.',
     tools: (server, _ctx, caller) => {
       server.registerTool(
         'wait_for_events',

@@ -45,7 +45,12 @@ describe('MCP 2026-07-28 beside 2025-11-25 on /mcp (mcp.modern on)', () => {
     const legacy = await McpTestClient.connect(fleetd);
     try {
       expect(modern.client.getProtocolEra()).toBe('modern');
-      expect(modern.client.getInstructions()).toContain('fleet://events');
+      // Its instructions speak of what reaches it: resources and listen streams, not the session's push.
+      const instructions = modern.client.getInstructions() ?? '';
+      expect(instructions).toContain('fleet://events');
+      expect(instructions).toContain('fleet://events/task/<id>');
+      expect(instructions).not.toMatch(/pushed to this client|this session|to the session that started/);
+      expect(legacy.client.getInstructions()).toContain('notifications/message');
       const names = (await modern.client.listTools()).tools.map((t) => t.name).sort();
       expect(names).toEqual((await legacy.client.listTools()).tools.map((t) => t.name).sort());
       expect(names).toEqual(expect.arrayContaining(['wait_for_events', 'list_events', 'publish_event', 'execute_command']));
