@@ -4,6 +4,7 @@ import { UsageError } from '../../shared/cli-usage.js';
 import { ClientError, type DaemonClient } from '../../shared/client.js';
 import { printable } from './printable.js';
 import { ProgressBar } from './progress.js';
+import { ndjsonLines } from './ndjson.js';
 
 type Global = { home?: string; url?: string; 'token-file'?: string };
 type ClientOf = (argv: Global) => DaemonClient;
@@ -30,8 +31,6 @@ function remoteOf(arg: string): { targets: { member: string } | { members: strin
 async function withProgress(client: DaemonClient, path: string, req: unknown): Promise<TransferLine[]> {
   const res = await client.stream('POST', path, req);
   const bar = new ProgressBar(process.stderr);
-  const decoder = new TextDecoder();
-  let buf = '';
   let results: TransferLine[] | undefined;
   const onLine = (line: string) => {
     const v = JSON.parse(line) as { progress?: { member: string; bytes: number; total: number }; results?: TransferLine[]; error?: { code: string; message: string } };
@@ -42,16 +41,7 @@ async function withProgress(client: DaemonClient, path: string, req: unknown): P
       throw new ClientError(v.error.message, v.error.code);
     }
   };
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    buf += decoder.decode(chunk, { stream: true });
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      if (line.trim()) onLine(line);
-    }
-  }
-  if (buf.trim()) onLine(buf);
+  for await (const line of ndjsonLines(res.body)) onLine(line);
   bar.clear();
   if (!results) throw new ClientError('fleetd ended the transfer without results', 'http_error');
   return results;

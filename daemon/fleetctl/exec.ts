@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import { UsageError } from '../../shared/cli-usage.js';
 import { ClientError, type DaemonClient } from '../../shared/client.js';
 import { printable } from './printable.js';
+import { ndjsonLines } from './ndjson.js';
 
 type Global = { home?: string; url?: string; 'token-file'?: string };
 type ClientOf = (argv: Global) => DaemonClient;
@@ -88,8 +89,6 @@ export function execCommand(clientOf: ClientOf, run: Run): CommandModule<Global,
         });
         const results: ExecLine[] = [];
         const owed = { stdout: false, stderr: false };
-        const decoder = new TextDecoder();
-        let buf = '';
         const onLine = (line: string): void => {
           const v = JSON.parse(line) as ExecLine | LiveLine;
           // Output as it comes; the member's result at its end repeats it (capped), so it is not printed again.
@@ -115,20 +114,17 @@ export function execCommand(clientOf: ClientOf, run: Run): CommandModule<Global,
         };
         // fleetd stopping mid-command breaks the stream: the command may or may not have run to its end.
         const cutShort = (how: string) => new ClientError(`${how} before every member's result: the command may or may not have finished (see fleetctl events)`, 'http_error');
-        try {
-          for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-            buf += decoder.decode(chunk, { stream: true });
-            let nl: number;
-            while ((nl = buf.indexOf('\n')) >= 0) {
-              const line = buf.slice(0, nl);
-              buf = buf.slice(nl + 1);
-              if (line.trim()) onLine(line);
-            }
+        const lines = ndjsonLines(res.body);
+        for (;;) {
+          let next: IteratorResult<string>;
+          try {
+            next = await lines.next();
+          } catch (e) {
+            throw cutShort(`the connection to fleetd broke (${(e as Error).message})`);
           }
-        } catch (e) {
-          throw cutShort(`the connection to fleetd broke (${(e as Error).message})`);
+          if (next.done) break;
+          onLine(next.value);
         }
-        if (buf.trim()) onLine(buf);
         if (results.length === 0) throw cutShort('fleetd ended the output');
         if (single) return void (process.exitCode = exitOf(results[0]!));
         const failed = results.filter((r) => exitOf(r) !== 0);
