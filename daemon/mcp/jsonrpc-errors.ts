@@ -1,4 +1,4 @@
-import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
+import { isSpecType } from '@modelcontextprotocol/server';
 
 /** JSON-RPC error codes fleetd answers with, one per distinct failure. */
 export const RPC = {
@@ -47,7 +47,7 @@ export function invalidRequest(body: unknown): Response | undefined {
   const messages = Array.isArray(body) ? body : [body];
   if (messages.length === 0) return rpcError(400, RPC.invalidRequest, 'Invalid Request: empty batch');
   if (messages.length > MAX_BATCH) return rpcError(400, RPC.invalidRequest, `Invalid Request: batch of ${messages.length} messages; at most ${MAX_BATCH}`);
-  const bad = messages.findIndex((m) => !JSONRPCMessageSchema.safeParse(m).success);
+  const bad = messages.findIndex((m) => !isSpecType.JSONRPCMessage(m));
   if (bad !== -1) {
     const where = Array.isArray(body) ? `message ${bad} of the batch` : 'the body';
     return rpcError(400, RPC.invalidRequest, `Invalid Request: ${where} is not a JSON-RPC 2.0 request, notification or response`);

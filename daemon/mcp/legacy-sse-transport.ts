@@ -1,5 +1,4 @@
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { isSpecType, type JSONRPCMessage, type Transport } from '@modelcontextprotocol/server';
 
 const encoder = new TextEncoder();
 /** How long a client waits before reconnecting a dropped stream (the SSE `retry:` field). */
@@ -46,9 +45,9 @@ export class LegacySseTransport implements Transport {
 
   /** Hands a POSTed message (or a batch, as the 2024-11-05 spec allows) to the server; throws when one is not JSON-RPC. */
   receive(raw: unknown): void {
-    const messages = (Array.isArray(raw) ? raw : [raw]).map((m) => JSONRPCMessageSchema.safeParse(m));
-    if (messages.some((m) => !m.success)) throw new Error('not a JSON-RPC 2.0 message');
-    for (const m of messages) this.onmessage?.(m.data!);
+    const messages: unknown[] = Array.isArray(raw) ? raw : [raw];
+    if (!messages.every((m) => isSpecType.JSONRPCMessage(m))) throw new Error('not a JSON-RPC 2.0 message');
+    for (const m of messages) this.onmessage?.(m as JSONRPCMessage);
   }
 
   async send(message: JSONRPCMessage): Promise<void> {

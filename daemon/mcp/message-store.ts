@@ -1,6 +1,5 @@
 import Database from 'better-sqlite3';
-import type { EventStore, StreamId, EventId } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { EventStore, StreamId, EventId, JSONRPCMessage } from '@modelcontextprotocol/server';
 import { GroupCommitter } from '../events/group-commit.js';
 import { isStorageFailure } from '../events/storage-error.js';
 

@@ -1,7 +1,7 @@
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { McpServer } from '@modelcontextprotocol/server';
 import { VERSION } from '../../shared/version.js';
 import type { FleetContext, FleetPart, ToolCaller } from '../context.js';
-import { v1Registry } from './tool-registry.js';
+import { v2Registry } from './tool-registry.js';
 
 /**
  * The server instructions: what fleetd is, then each part's own line about its tools, so
@@ -23,7 +23,7 @@ export function buildMcpServer(ctx: FleetContext, parts: FleetPart[], caller: To
     { name: 'fleetd', title: 'fleet', version: VERSION },
     { capabilities: { logging: {}, tools: { listChanged: false } }, instructions: instructionsFor(parts) },
   );
-  const registry = v1Registry(server);
+  const registry = v2Registry(server, 'session');
   for (const part of parts) part.tools?.(registry, ctx, caller);
   return server;
 }

@@ -1,4 +1,4 @@
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { StdioServerTransport } from '@modelcontextprotocol/server/stdio';
 import { VERSION } from '../../shared/version.js';
 import { openCore } from '../core.js';
 import { FleetError } from '../errors.js';

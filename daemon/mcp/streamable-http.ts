@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { isInitializeRequest, WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/server';
 import type { FleetContext, FleetPart } from '../context.js';
 import { invalidRequest, readJsonRpcBody, rpcError, RPC, sessionsFull } from './jsonrpc-errors.js';
 import { GET_STREAM, type McpMessageStore } from './message-store.js';

@@ -1,4 +1,4 @@
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/server';
 import { FleetError } from '../errors.js';
 
 /** A successful tool result: a short human summary plus the JSON the model can rely on. */

@@ -1,6 +1,6 @@
 /**
- * Issue 22 benchmarks: MCP 2026-07-28 (stateless, SDK v2) beside the 2025-11-25 session
- * path (SDK v1) on the same fleetd (config mcp.modern on), measured in the same run.
+ * Issue 22 benchmarks: MCP 2026-07-28 (stateless) beside the 2025-11-25 session path, both
+ * served by SDK v2 (the session's client is SDK v1), on the same fleetd (config mcp.modern on), measured in the same run.
  *  - mcp.modern.call  tools/call round trip (fleet_status): a stateless request vs a call in a session
  *  - mcp.modern.push  publish -> notifications/resources/updated on a subscriptions/listen stream vs
  *                     publish -> notifications/message on a 2025 GET stream, at 1 and 100 clients
@@ -86,7 +86,7 @@ export const benches: Bench[] = [
         const legacy = await legacyClient(d);
         const l = await roundTrips(legacy, n);
         await legacy.close();
-        const base = '2025-11-25 session (SDK v1)';
+        const base = '2025-11-25 session';
         return [
           { bench: 'mcp.modern.call', metric: 'round trip p50', unit: 'ms', fleetd: percentile(m.lat, 50), nats: percentile(l.lat, 50), baseline: base, better: 'lower' },
           { bench: 'mcp.modern.call', metric: 'round trip p99', unit: 'ms', fleetd: percentile(m.lat, 99), nats: percentile(l.lat, 99), baseline: base, better: 'lower' },
