@@ -27,6 +27,12 @@ interface LiveLine {
   text: string;
 }
 
+/** Live output fleetd dropped because this client read slower than the member printed. */
+interface SkippedLine {
+  member: string;
+  skipped: number;
+}
+
 /** Exit code fleetctl gives a member that did not run the command to its end (offline, stopped). */
 const NOT_RUN_EXIT = 255;
 
@@ -90,7 +96,11 @@ export function execCommand(clientOf: ClientOf, run: Run): CommandModule<Global,
         const results: ExecLine[] = [];
         const owed = { stdout: false, stderr: false };
         const onLine = (line: string): void => {
-          const v = JSON.parse(line) as ExecLine | LiveLine;
+          const v = JSON.parse(line) as ExecLine | LiveLine | SkippedLine;
+          if ('skipped' in v) {
+            if (!argv.json) process.stderr.write(`fleetctl: ${printable(v.member)}: ${v.skipped} bytes of output not shown (printed faster than this terminal read them)\n`);
+            return;
+          }
           // Output as it comes; the member's result at its end repeats it (capped), so it is not printed again.
           if ('stream' in v) {
             if (argv.json) return;

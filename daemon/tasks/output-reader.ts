@@ -3,7 +3,7 @@ import type { CommandOutcome } from '../members/runtime.js';
 import type { MembersService } from '../members/service.js';
 import { TailsTimeoutError } from '../members/tail-reader.js';
 import { decodeRange } from './output-range.js';
-import { parsePromptStream, readPromptStream } from './prompt.js';
+import { parsePromptStream, RESULT_TAIL_BYTES } from './prompt.js';
 import { rangeScript, tailScript, taskFile } from './scripts.js';
 import { TERMINAL, type TaskRecord } from './store.js';
 
@@ -40,14 +40,16 @@ export class TaskOutputReader {
    */
   async endTails(t: TaskRecord): Promise<Tails | undefined> {
     const rt = this.members.pool.get(t.member);
+    // A prompt task's result is the last line of its stream, which may be long: read enough of it once.
+    const bytes = t.kind === 'prompt' ? RESULT_TAIL_BYTES : EVENT_TAIL_BYTES;
     try {
-      const [stdout, stderr] = await rt!.readTails([taskFile(this.root, t.id, 'out'), taskFile(this.root, t.id, 'err')], EVENT_TAIL_BYTES);
+      const [stdout, stderr] = await rt!.readTails([taskFile(this.root, t.id, 'out'), taskFile(this.root, t.id, 'err')], bytes);
       return { stdout: stdout ?? '', stderr: stderr ?? '' };
     } catch (e) {
       // Unanswered: a tail on a shell would hang the same way (and hold that shell).
       if (e instanceof TailsTimeoutError) return undefined;
       try {
-        const r = await this.sh(t.member, tailScript(this.root, t.id, EVENT_TAIL_BYTES), FALLBACK_TAILS_MS);
+        const r = await this.sh(t.member, tailScript(this.root, t.id, bytes), FALLBACK_TAILS_MS);
         return { stdout: r.stdout, stderr: r.stderr };
       } catch {
         return undefined;
@@ -56,9 +58,8 @@ export class TaskOutputReader {
   }
 
   /** A prompt task's end as its stream tells it: the result for the event and fleet.db (stream-json replaces the raw stdout tail). */
-  async promptEnd(t: TaskRecord, code: number, tails: Tails): Promise<{ event: { stdout: string; result: Record<string, unknown> }; result: Record<string, unknown>; reason: string | null }> {
-    const stream = (await readPromptStream(this.members.pool.get(t.member), this.root, t.id)) || tails.stdout;
-    const result = this.ctx.redactor.redactDeep({ ...parsePromptStream(stream, tails.stderr, code) }) as Record<string, unknown>;
+  promptEnd(code: number, tails: Tails): { event: { stdout: string; result: Record<string, unknown> }; result: Record<string, unknown>; reason: string | null } {
+    const result = this.ctx.redactor.redactDeep({ ...parsePromptStream(tails.stdout, tails.stderr, code) }) as Record<string, unknown>;
     return { event: { stdout: '', result }, result, reason: typeof result.reason === 'string' ? result.reason : null };
   }
 

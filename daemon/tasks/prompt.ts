@@ -1,7 +1,5 @@
 import { z } from 'zod';
 import { shellQuote } from '../members/framing.js';
-import type { MemberRuntime } from '../members/runtime.js';
-import { taskFile } from './scripts.js';
 import type { TasksService } from './service.js';
 import type { TaskView } from './views.js';
 
@@ -156,17 +154,6 @@ export function parsePromptStream(stdout: string, stderr: string, exitCode: numb
   const mark = stderr.lastIndexOf(TIMEOUT_MARK);
   if (exitCode === 124 && mark >= 0) out.reason = `timeout: stopped after timeout_s=${stderr.slice(mark + TIMEOUT_MARK.length).split('\n')[0]}`;
   return out;
-}
-
-/** The end of a prompt task's stdout, over the member's SFTP reader ('' when it cannot be read). */
-export async function readPromptStream(rt: MemberRuntime | undefined, root: string, id: string): Promise<string> {
-  if (!rt) return '';
-  try {
-    const [stdout] = await rt.readTails([taskFile(root, id, 'out')], RESULT_TAIL_BYTES);
-    return stdout ?? '';
-  } catch {
-    return '';
-  }
 }
 
 /** Agent settings (config.json tasks.agent). */

@@ -181,7 +181,7 @@ export class TasksService {
       const endedAt = Math.max(t.startedAt, endedAtMs);
       const durationMs = endedAt - t.startedAt;
       const state = code === 0 ? 'completed' : 'failed';
-      const prompt = t.kind === 'prompt' ? await this.output.promptEnd(t, code, tails ?? { stdout: '', stderr: '' }) : undefined;
+      const prompt = t.kind === 'prompt' ? this.output.promptEnd(code, tails ?? { stdout: '', stderr: '' }) : undefined;
       const event = endedEvent(t, { exitCode: code, durationMs, stdout: tails?.stdout ?? '', stderr: tails?.stderr ?? '', ...prompt?.event });
       // The end is not held back for output the member does not give: an agent reads it with monitor_task.
       if (!tails) event.data = { ...event.data, tailsUnread: true };

@@ -12,31 +12,62 @@ const PatchInput = z.object(patchShape).strict();
 const { background: _bg, stall_after_s: _stall, ...execShape } = ExecuteShape;
 const ExecInput = z.object(execShape).strict();
 
+/** Bytes of NDJSON fleetd holds for a client that reads slower than members print: past it, live output is skipped. */
+const LIVE_QUEUE_BYTES = 1024 * 1024;
+
 /**
  * Runs the command on each target and answers NDJSON: each member's output as it comes, one
  * `{"member", "stream": "stdout"|"stderr", "text"}` per line of output (redacted), and one
  * line per member as soon as that member finishes (execute_command's per-member result, whose
  * output repeats what was streamed, capped), so a shell sees output live and fast members first.
+ * A client that reads slower than a member prints (endless output) is not queued for without
+ * bound: lines that do not fit are dropped and counted in a `{"member", "skipped": bytes}` line.
  */
 function execStream(c: Context, service: MembersService, input: z.infer<typeof ExecInput>): Response {
   const names = service.targets(input); // unknown names fail the whole request, before any output
   const signal = c.req.raw.signal;
   const enc = new TextEncoder();
-  const body = new ReadableStream<Uint8Array>({
-    async start(controller) {
-      const { member: _m, members: _ms, ...rest } = input;
-      await Promise.all(
-        names.map(async (n) => {
-          const live = (member: string, stream: 'stdout' | 'stderr', text: string) => controller.enqueue(enc.encode(`${JSON.stringify({ member, stream, text })}\n`));
-          const [r] = await service.execute({ ...rest, member: n }, signal, live).catch((e: unknown) => [
-            { member: n, ok: false as const, error: { code: e instanceof FleetError ? e.code : 'internal', message: (e as Error).message } },
-          ]);
-          controller.enqueue(enc.encode(`${JSON.stringify(r)}\n`));
-        }),
-      );
-      controller.close();
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async start(controller) {
+        const { member: _m, members: _ms, ...rest } = input;
+        // A client gone mid-command cancels the stream; output still arriving then is dropped, not thrown into the member's stream handler.
+        const send = (v: unknown) => {
+          try {
+            controller.enqueue(enc.encode(`${JSON.stringify(v)}\n`));
+          } catch {
+            // cancelled
+          }
+        };
+        const skipped = new Map<string, number>();
+        const owedSkip = (member: string) => {
+          const bytes = skipped.get(member);
+          if (bytes) send({ member, skipped: bytes });
+          skipped.delete(member);
+        };
+        const live = (member: string, stream: 'stdout' | 'stderr', text: string) => {
+          if ((controller.desiredSize ?? 0) <= 0) return void skipped.set(member, (skipped.get(member) ?? 0) + Buffer.byteLength(text));
+          owedSkip(member);
+          send({ member, stream, text });
+        };
+        await Promise.all(
+          names.map(async (n) => {
+            const [r] = await service.execute({ ...rest, member: n }, signal, live).catch((e: unknown) => [
+              { member: n, ok: false as const, error: { code: e instanceof FleetError ? e.code : 'internal', message: (e as Error).message } },
+            ]);
+            owedSkip(n);
+            send(r);
+          }),
+        );
+        try {
+          controller.close();
+        } catch {
+          // cancelled
+        }
+      },
     },
-  });
+    new ByteLengthQueuingStrategy({ highWaterMark: LIVE_QUEUE_BYTES }),
+  );
   return new Response(body, { headers: { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' } });
 }
 
